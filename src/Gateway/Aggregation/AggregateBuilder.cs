@@ -1,0 +1,40 @@
+using Gateway.Configuration;
+
+namespace Gateway.Aggregation;
+
+/// <summary>Builds an aggregate in code: the same <see cref="AggregateOptions"/> the configuration binds.</summary>
+public sealed class AggregateBuilder
+{
+    private readonly Dictionary<string, SourceOptions> _sources = [];
+    private AggregateOptions _options;
+
+    internal AggregateBuilder(string route) => _options = new AggregateOptions { Route = route };
+
+    public AggregateBuilder WithMethod(string method)
+    {
+        _options = _options with { Method = method };
+        return this;
+    }
+
+    /// <summary>The whole request's deadline.</summary>
+    public AggregateBuilder WithTimeout(TimeSpan timeout)
+    {
+        _options = _options with { Timeout = timeout };
+        return this;
+    }
+
+    public AggregateBuilder WithMaxParallel(int maxParallel)
+    {
+        _options = _options with { MaxParallel = maxParallel };
+        return this;
+    }
+
+    /// <summary>Adds a source calling <paramref name="path"/> on cluster <paramref name="cluster"/>.</summary>
+    public AggregateBuilder AddSource(string name, string cluster, string path, bool required = false, TimeSpan? timeout = null)
+    {
+        _sources.Add(name, new SourceOptions { Cluster = cluster, Path = path, Required = required, Timeout = timeout });
+        return this;
+    }
+
+    internal AggregateOptions Build() => _options with { Sources = new Dictionary<string, SourceOptions>(_sources) };
+}

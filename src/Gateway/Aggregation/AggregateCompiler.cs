@@ -1,0 +1,204 @@
+using System.Text.Json;
+using Gateway.Configuration;
+using Gateway.Downstream;
+using Microsoft.AspNetCore.Routing.Patterns;
+
+namespace Gateway.Aggregation;
+
+/// <summary>
+/// Turns <see cref="AggregateOptions"/> (from configuration or from code) into a validated
+/// <see cref="AggregateDefinition"/>. Every problem is reported with the key it concerns.
+/// </summary>
+internal static class AggregateCompiler
+{
+    public static AggregateDefinition? Compile(string name, AggregateOptions options, string key, DownstreamRegistry downstreams, List<string> errors)
+    {
+        var errorCount = errors.Count;
+        void Error(string subKey, string message) => errors.Add($"{key}{subKey}: {message}");
+
+        if (string.IsNullOrWhiteSpace(options.Route))
+        {
+            Error(":Route", "is required");
+        }
+        else
+        {
+            try
+            {
+                RoutePatternFactory.Parse(options.Route);
+            }
+            catch (RoutePatternException ex)
+            {
+                Error(":Route", $"'{options.Route}' is not a valid route template: {ex.Message}");
+            }
+        }
+
+        var method = options.Method?.Trim().ToUpperInvariant() ?? "";
+        if (method.Length == 0 || !method.All(char.IsAsciiLetterUpper))
+        {
+            Error(":Method", $"'{options.Method}' is not an HTTP method");
+        }
+
+        var timeout = options.Timeout ?? AggregateDefinition.DefaultTimeout;
+        if (timeout <= TimeSpan.Zero)
+        {
+            Error(":Timeout", $"must be positive (was {timeout})");
+        }
+
+        if (options.MaxParallel < 1)
+        {
+            Error(":MaxParallel", $"must be at least 1 (was {options.MaxParallel})");
+        }
+
+        if (options.Sources.Count == 0)
+        {
+            Error(":Sources", "an aggregate needs at least one source");
+        }
+
+        var names = options.Sources.Keys.ToArray();
+        var indexOf = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < names.Length; i++)
+        {
+            indexOf[names[i]] = i;
+            if (names[i].AsSpan().IndexOfAny(".{}?") >= 0)
+            {
+                Error($":Sources:{names[i]}", "a source name must not contain '.', '{', '}' or '?'");
+            }
+        }
+
+        var clientValues = new List<string>();
+        var clientRequired = new List<bool>();
+        var inputs = names.Select(_ => new SortedSet<int>()).ToArray();
+        var partial = new (string Cluster, PathTemplate Path, bool Required, TimeSpan Timeout)?[names.Length];
+
+        for (var i = 0; i < names.Length; i++)
+        {
+            var sourceKey = $":Sources:{names[i]}";
+            var source = options.Sources[names[i]];
+            Gateway.Downstream.Downstream? downstream = null;
+            if (string.IsNullOrWhiteSpace(source.Cluster))
+            {
+                Error($"{sourceKey}:Cluster", "is required");
+            }
+            else if (!downstreams.TryGet(source.Cluster, out downstream))
+            {
+                Error($"{sourceKey}:Cluster", $"unknown cluster '{source.Cluster}' (declare it under ReverseProxy:Clusters)");
+            }
+
+            if (source.Timeout is { } own && (own <= TimeSpan.Zero || own > timeout))
+            {
+                Error($"{sourceKey}:Timeout", $"must be positive and not above the aggregate's timeout {timeout} (was {own})");
+            }
+
+            PathTemplate? path = null;
+            if (string.IsNullOrWhiteSpace(source.Path))
+            {
+                Error($"{sourceKey}:Path", "is required");
+            }
+            else
+            {
+                var index = i;
+                path = PathTemplate.Parse(source.Path, (placeholder, optional) =>
+                {
+                    var dot = placeholder.IndexOf('.');
+                    if (dot < 0)
+                    {
+                        var client = clientValues.IndexOf(placeholder);
+                        if (client < 0)
+                        {
+                            client = clientValues.Count;
+                            clientValues.Add(placeholder);
+                            clientRequired.Add(false);
+                        }
+
+                        clientRequired[client] |= !optional;
+                        return (new Placeholder(placeholder, optional, client, -1, []), null);
+                    }
+
+                    var sourceName = placeholder[..dot];
+                    var field = placeholder[(dot + 1)..].Split('.');
+                    if (!indexOf.TryGetValue(sourceName, out var input))
+                    {
+                        return (null, $"'{{{placeholder}}}' refers to unknown source '{sourceName}'");
+                    }
+
+                    if (field.Any(f => f.Length == 0))
+                    {
+                        return (null, $"'{{{placeholder}}}' has an empty field name");
+                    }
+
+                    inputs[index].Add(input);
+                    return (new Placeholder(placeholder, optional, -1, input, field), null);
+                }, out var problem);
+
+                if (path is null)
+                {
+                    Error($"{sourceKey}:Path", problem!);
+                }
+            }
+
+            if (path is not null && downstream is not null)
+            {
+                var effective = source.Timeout ?? downstream.Timeout ?? DownstreamRegistry.DefaultTimeout;
+                partial[i] = (downstream.Id, path, source.Required, effective > timeout ? timeout : effective);
+            }
+        }
+
+        ReportCycles(names, inputs, key, errors);
+
+        if (errors.Count > errorCount)
+        {
+            return null;
+        }
+
+        var dependents = names.Select((_, i) => Enumerable.Range(0, names.Length).Where(d => inputs[d].Contains(i)).ToArray()).ToArray();
+        var sources = names.Select((sourceName, i) => new SourceDefinition
+        {
+            Name = sourceName,
+            Index = i,
+            Cluster = partial[i]!.Value.Cluster,
+            Path = partial[i]!.Value.Path,
+            Required = partial[i]!.Value.Required,
+            Timeout = partial[i]!.Value.Timeout,
+            Inputs = [.. inputs[i]],
+            Dependents = dependents[i],
+            EncodedName = JsonEncodedText.Encode(sourceName),
+        }).ToArray();
+
+        return new AggregateDefinition
+        {
+            Name = name,
+            Route = options.Route!,
+            Method = method,
+            Timeout = timeout,
+            MaxParallel = options.MaxParallel,
+            Sources = sources,
+            ClientValues = clientValues,
+            ClientValueRequired = clientRequired,
+        };
+    }
+
+    private static void ReportCycles(string[] names, SortedSet<int>[] inputs, string key, List<string> errors)
+    {
+        // Kahn's algorithm: whatever cannot be ordered sits on a cycle or behind one.
+        var pending = inputs.Select(i => i.Count).ToArray();
+        var ready = new Queue<int>(Enumerable.Range(0, names.Length).Where(i => pending[i] == 0));
+        var ordered = 0;
+        while (ready.TryDequeue(out var done))
+        {
+            ordered++;
+            for (var d = 0; d < names.Length; d++)
+            {
+                if (inputs[d].Contains(done) && --pending[d] == 0)
+                {
+                    ready.Enqueue(d);
+                }
+            }
+        }
+
+        if (ordered < names.Length)
+        {
+            var stuck = string.Join(", ", Enumerable.Range(0, names.Length).Where(i => pending[i] > 0).Select(i => names[i]));
+            errors.Add($"{key}:Sources: dependency cycle among sources {stuck}");
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System.Text.Json;
+
+namespace Gateway.Aggregation;
+
+/// <summary>A validated aggregate, built from configuration or from code; immutable.</summary>
+internal sealed record AggregateDefinition
+{
+    public const int DefaultMaxParallel = 16;
+
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
+
+    public required string Name { get; init; }
+
+    public required string Route { get; init; }
+
+    public required string Method { get; init; }
+
+    /// <summary>The whole request's deadline.</summary>
+    public required TimeSpan Timeout { get; init; }
+
+    public required int MaxParallel { get; init; }
+
+    /// <summary>Sources in the order they were declared; dependencies point into this array.</summary>
+    public required IReadOnlyList<SourceDefinition> Sources { get; init; }
+
+    /// <summary>Names of the route or query values the sources use, indexed by <see cref="Placeholder.ClientIndex"/>.</summary>
+    public required IReadOnlyList<string> ClientValues { get; init; }
+
+    /// <summary>Whether a client value is needed by some placeholder that is not optional.</summary>
+    public required IReadOnlyList<bool> ClientValueRequired { get; init; }
+}
+
+/// <summary>One downstream call of an aggregate.</summary>
+internal sealed record SourceDefinition
+{
+    public required string Name { get; init; }
+
+    public required int Index { get; init; }
+
+    public required string Cluster { get; init; }
+
+    public required PathTemplate Path { get; init; }
+
+    public required bool Required { get; init; }
+
+    /// <summary>This call's own timeout (source's, else downstream's, else 2 s; never above the deadline).</summary>
+    public required TimeSpan Timeout { get; init; }
+
+    /// <summary>Indexes of the sources whose JSON this one's path reads.</summary>
+    public required IReadOnlyList<int> Inputs { get; init; }
+
+    /// <summary>Indexes of the sources that read this one's JSON.</summary>
+    public required IReadOnlyList<int> Dependents { get; init; }
+
+    public required JsonEncodedText EncodedName { get; init; }
+}

@@ -1,0 +1,83 @@
+using System.Globalization;
+using Gateway.Downstream;
+
+namespace Gateway.Aggregation;
+
+/// <summary>The request delegate of one aggregate: reads the request, runs the fan-out, writes the envelope.</summary>
+internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor executor, TimeProvider timeProvider)
+{
+    /// <summary>Response header saying whether every source succeeded.</summary>
+    public const string CompleteHeader = "X-Aggregate-Complete";
+
+    public AggregatePlan Plan => plan;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var started = timeProvider.GetTimestamp();
+        var definition = plan.Definition;
+        var clientValues = new string?[definition.ClientValues.Count];
+        for (var i = 0; i < clientValues.Length; i++)
+        {
+            var value = ReadClientValue(context.Request, definition.ClientValues[i]);
+            if (string.IsNullOrEmpty(value) && definition.ClientValueRequired[i])
+            {
+                await WriteMissingValueAsync(context, definition.ClientValues[i]).ConfigureAwait(false);
+                return;
+            }
+
+            clientValues[i] = value;
+        }
+
+        var headers = HeaderPropagation.Select(context.Request.Headers, plan.PropagateHeaders);
+        var results = await executor.ExecuteAsync(plan, new AggregateRequest(clientValues, headers), context.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var verdict = AggregateVerdict.From(definition, results);
+            var response = context.Response;
+            response.StatusCode = verdict.StatusCode;
+            response.ContentType = "application/json; charset=utf-8";
+            response.Headers[CompleteHeader] = verdict.Complete ? "true" : "false";
+            var elapsedMs = (long)timeProvider.GetElapsedTime(started).TotalMilliseconds;
+            EnvelopeWriter.Write(response.BodyWriter, definition, results, verdict, elapsedMs);
+            await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var result in results)
+            {
+                result.Body?.Return();
+            }
+        }
+    }
+
+    // A route value wins over a query value of the same name.
+    private static string? ReadClientValue(HttpRequest request, string name)
+    {
+        if (request.RouteValues.TryGetValue(name, out var routeValue) && routeValue is not null)
+        {
+            var text = Convert.ToString(routeValue, CultureInfo.InvariantCulture);
+            if (!string.IsNullOrEmpty(text))
+            {
+                return text;
+            }
+        }
+
+        // A repeated query parameter contributes its first value.
+        return request.Query.TryGetValue(name, out var queryValue) && queryValue.Count > 0 ? queryValue[0] : null;
+    }
+
+    private static Task WriteMissingValueAsync(HttpContext context, string name)
+    {
+        context.Response.Headers[CompleteHeader] = "false";
+        return Results.Problem(
+            statusCode: StatusCodes.Status400BadRequest,
+            title: "Missing parameter",
+            detail: $"The route or query value '{name}' is required by this aggregate and was missing or empty.",
+            extensions: new Dictionary<string, object?> { ["parameter"] = name }).ExecuteAsync(context);
+    }
+}

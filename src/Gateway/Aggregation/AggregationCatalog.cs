@@ -1,0 +1,86 @@
+using Gateway.Configuration;
+using Gateway.Downstream;
+
+namespace Gateway.Aggregation;
+
+/// <summary>
+/// The validated gateway configuration: the downstream registry and the aggregate definitions, built once
+/// from the <c>ReverseProxy:Clusters</c> and <c>Gateway</c> sections. Code-first aggregates go through the
+/// same compiler.
+/// </summary>
+internal sealed class AggregationCatalog : IDisposable
+{
+    private readonly List<string> _errors = [];
+
+    public AggregationCatalog(IConfiguration configuration)
+    {
+        Options = Bind(() => configuration.GetSection("Gateway").Get<GatewayOptions>(o => o.ErrorOnUnknownConfiguration = true)) ?? new GatewayOptions();
+        var clusters = Bind(() => configuration.GetSection("ReverseProxy:Clusters").Get<Dictionary<string, ClusterOptions>>()) ?? [];
+        Downstreams = DownstreamRegistry.Create(clusters, Options.Downstreams, _errors);
+
+        for (var i = 0; i < Options.PropagateHeaders.Count; i++)
+        {
+            var header = Options.PropagateHeaders[i];
+            if (string.IsNullOrWhiteSpace(header) || HeaderPropagation.IsHopByHop(header))
+            {
+                _errors.Add($"Gateway:PropagateHeaders:{i}: '{header}' cannot be propagated (empty, hop-by-hop or connection-specific)");
+            }
+        }
+
+        var definitions = new List<AggregateDefinition>();
+        foreach (var (name, aggregate) in Options.Aggregates)
+        {
+            if (AggregateCompiler.Compile(name, aggregate, $"Gateway:Aggregates:{name}", Downstreams, _errors) is { } definition)
+            {
+                definitions.Add(definition);
+            }
+        }
+
+        Configured = definitions;
+    }
+
+    public GatewayOptions Options { get; }
+
+    public DownstreamRegistry Downstreams { get; }
+
+    /// <summary>The aggregates declared in configuration.</summary>
+    public IReadOnlyList<AggregateDefinition> Configured { get; }
+
+    /// <summary>Throws when the configuration had any problem, naming every offending key.</summary>
+    public void ThrowIfInvalid()
+    {
+        if (_errors.Count > 0)
+        {
+            throw new GatewayConfigurationException(_errors);
+        }
+    }
+
+    public AggregateDefinition Compile(string name, AggregateOptions options)
+    {
+        var errors = new List<string>();
+        return AggregateCompiler.Compile(name, options, $"MapAggregate(\"{name}\")", Downstreams, errors)
+            ?? throw new GatewayConfigurationException(errors);
+    }
+
+    public AggregatePlan CreatePlan(AggregateDefinition definition)
+    {
+        var downstreams = definition.Sources.Select(s => Downstreams.TryGet(s.Cluster, out var d) ? d : throw new InvalidOperationException($"unknown cluster {s.Cluster}"));
+        return new AggregatePlan(definition, [.. downstreams], Options.PropagateHeaders);
+    }
+
+    public void Dispose() => Downstreams.Dispose();
+
+    private T? Bind<T>(Func<T?> bind)
+    {
+        try
+        {
+            return bind();
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder names the key (conversion errors) or the property (unknown keys).
+            _errors.Add(ex.Message);
+            return default;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using Gateway.Configuration;
+using Gateway.Downstream;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gateway.Aggregation;
+
+public static class AggregationExtensions
+{
+    /// <summary>Registers the fan-out engine and the validated aggregate catalog.</summary>
+    public static IServiceCollection AddAggregation(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<DownstreamTransport>();
+        services.TryAddSingleton<AggregationCatalog>();
+        services.TryAddSingleton<FanOutExecutor>();
+        return services;
+    }
+
+    /// <summary>
+    /// Maps every aggregate of the configuration as a Minimal-API endpoint named after its key.
+    /// Throws <see cref="GatewayConfigurationException"/> when the configuration is invalid.
+    /// </summary>
+    public static IEndpointRouteBuilder MapAggregates(this IEndpointRouteBuilder endpoints)
+    {
+        var catalog = endpoints.ServiceProvider.GetRequiredService<AggregationCatalog>();
+        catalog.ThrowIfInvalid();
+        foreach (var definition in catalog.Configured)
+        {
+            Map(endpoints, catalog, definition);
+        }
+
+        return endpoints;
+    }
+
+    /// <summary>
+    /// Maps one aggregate defined in code; it is validated and executed exactly like a configured one.
+    /// </summary>
+    public static IEndpointConventionBuilder MapAggregate(this IEndpointRouteBuilder endpoints, string name, string route, Action<AggregateBuilder> configure)
+    {
+        var builder = new AggregateBuilder(route);
+        configure(builder);
+        var catalog = endpoints.ServiceProvider.GetRequiredService<AggregationCatalog>();
+        catalog.ThrowIfInvalid();
+        return Map(endpoints, catalog, catalog.Compile(name, builder.Build()));
+    }
+
+    private static IEndpointConventionBuilder Map(IEndpointRouteBuilder endpoints, AggregationCatalog catalog, AggregateDefinition definition)
+    {
+        var services = endpoints.ServiceProvider;
+        var endpoint = new AggregateEndpoint(catalog.CreatePlan(definition), services.GetRequiredService<FanOutExecutor>(), services.GetRequiredService<TimeProvider>());
+        Log.AggregateMapped(services.GetRequiredService<ILogger<FanOutExecutor>>(), definition.Name, definition.Method, definition.Route, definition.Sources.Count);
+        return endpoints.MapMethods(definition.Route, [definition.Method], endpoint.HandleAsync)
+            .WithName(definition.Name)
+            .WithDisplayName($"aggregate {definition.Name}")
+            .WithMetadata(definition);
+    }
+}

@@ -1,0 +1,157 @@
+namespace Gateway.Aggregation;
+
+internal sealed partial class FanOutExecutor
+{
+    /// <summary>The state of one request's fan-out: which sources wait, run, or are done.</summary>
+    private sealed class FanOutRun : IPlaceholderValues
+    {
+        private readonly FanOutExecutor _executor;
+        private readonly SourceResult?[] _results;
+        private readonly int[] _pendingInputs;
+        private readonly bool[] _started;
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Lock _lock = new();
+        private int _running;
+        private int _remaining;
+
+        public FanOutRun(FanOutExecutor executor, AggregatePlan plan, AggregateRequest request, CancellationToken deadline)
+        {
+            _executor = executor;
+            Plan = plan;
+            Request = request;
+            Deadline = deadline;
+            var sources = plan.Definition.Sources;
+            _results = new SourceResult?[sources.Count];
+            _pendingInputs = new int[sources.Count];
+            _started = new bool[sources.Count];
+            for (var i = 0; i < sources.Count; i++)
+            {
+                _pendingInputs[i] = sources[i].Inputs.Count;
+            }
+
+            _remaining = sources.Count;
+        }
+
+        public AggregatePlan Plan { get; }
+
+        public AggregateRequest Request { get; }
+
+        public CancellationToken Deadline { get; }
+
+        /// <summary>Every source's result; complete once <see cref="RunAsync"/> has finished.</summary>
+        public SourceResult[] Results => _results!;
+
+        public Task RunAsync()
+        {
+            Span<int> toStart = stackalloc int[_results.Length];
+            int count;
+            lock (_lock)
+            {
+                count = TakeStartable(toStart);
+            }
+
+            Start(toStart[..count]);
+            return _done.Task;
+        }
+
+        public string? Get(Placeholder placeholder) => placeholder.IsSourceField
+            ? JsonField.GetScalar(_results[placeholder.SourceIndex]!.Body!.Span, placeholder.FieldPath)
+            : Request.ClientValues[placeholder.ClientIndex];
+
+        private void Start(ReadOnlySpan<int> sources)
+        {
+            foreach (var index in sources)
+            {
+                _ = RunSourceAsync(index);
+            }
+        }
+
+        private async Task RunSourceAsync(int index)
+        {
+            SourceResult result;
+            try
+            {
+                result = await _executor.CallAsync(this, index).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Log.SourceCallUnexpectedError(_executor._logger, Plan.Definition.Name, Plan.Definition.Sources[index].Name, ex);
+                result = SourceResult.Failed(SourceOutcome.Unavailable, 0, $"source '{Plan.Definition.Sources[index].Name}' failed");
+            }
+
+            if (!result.IsOk)
+            {
+                Log.SourceFailed(_executor._logger, Plan.Definition.Name, Plan.Definition.Sources[index].Name, result.Outcome.ToName(), result.Message ?? "");
+            }
+
+            Complete(index, result);
+        }
+
+        private void Complete(int index, SourceResult result)
+        {
+            Span<int> toStart = stackalloc int[_results.Length];
+            int count;
+            bool finished;
+            lock (_lock)
+            {
+                _results[index] = result;
+                _running--;
+                _remaining--;
+                foreach (var dependent in Plan.Definition.Sources[index].Dependents)
+                {
+                    if (!result.IsOk)
+                    {
+                        Skip(dependent, index, result.Cause);
+                    }
+                    else
+                    {
+                        _pendingInputs[dependent]--;
+                    }
+                }
+
+                count = TakeStartable(toStart);
+                finished = _remaining == 0;
+            }
+
+            Start(toStart[..count]);
+            if (finished)
+            {
+                _done.TrySetResult();
+            }
+        }
+
+        // A source whose input failed is not called, and neither is anything that reads it.
+        private void Skip(int index, int failedInput, SourceOutcome cause)
+        {
+            if (_started[index] || _results[index] is not null)
+            {
+                return;
+            }
+
+            var sources = Plan.Definition.Sources;
+            _results[index] = SourceResult.Skipped($"not called: input '{sources[failedInput].Name}' failed", cause);
+            _remaining--;
+            foreach (var dependent in sources[index].Dependents)
+            {
+                Skip(dependent, index, cause);
+            }
+        }
+
+        private int TakeStartable(Span<int> toStart)
+        {
+            var count = 0;
+            var max = Plan.Definition.MaxParallel;
+            for (var i = 0; i < _results.Length && _running < max; i++)
+            {
+                if (!_started[i] && _results[i] is null && _pendingInputs[i] == 0)
+                {
+                    _started[i] = true;
+                    _running++;
+                    toStart[count++] = i;
+                }
+            }
+
+            return count;
+        }
+    }
+}

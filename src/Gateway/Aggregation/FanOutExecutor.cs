@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using Gateway.Downstream;
+
+namespace Gateway.Aggregation;
+
+/// <summary>
+/// Runs the sources of one aggregate request: independent sources at once, a dependent source the moment
+/// its inputs are done, at most <see cref="AggregateDefinition.MaxParallel"/> at a time, none past the
+/// deadline. Each call gets its own timeout and goes through its downstream's concurrency gate.
+/// </summary>
+internal sealed partial class FanOutExecutor(DownstreamTransport transport, TimeProvider timeProvider, ILogger<FanOutExecutor> logger)
+{
+    private static readonly MediaTypeWithQualityHeaderValue AcceptJson = new("application/json");
+
+    private readonly ILogger _logger = logger;
+
+    /// <summary>
+    /// Runs every source and returns their results by source index once all are settled. Cancelling
+    /// <paramref name="cancellationToken"/> (the client went away) cancels every call in flight at once.
+    /// The caller returns the bodies' buffers (<see cref="PooledBody.Return"/>).
+    /// </summary>
+    public async Task<SourceResult[]> ExecuteAsync(AggregatePlan plan, AggregateRequest request, CancellationToken cancellationToken)
+    {
+        using var deadline = new CancellationTokenSource(plan.Definition.Timeout, timeProvider);
+        using var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
+        var run = new FanOutRun(this, plan, request, deadline.Token);
+        await run.RunAsync().ConfigureAwait(false);
+        return run.Results;
+    }
+
+    private async Task<SourceResult> CallAsync(FanOutRun run, int index)
+    {
+        var plan = run.Plan;
+        var source = plan.Definition.Sources[index];
+        var downstream = plan.Downstreams[index];
+        var started = timeProvider.GetTimestamp();
+        if (run.Deadline.IsCancellationRequested)
+        {
+            return DeadlineExceeded(plan, started);
+        }
+
+        var uri = plan.GetUri(index, run, out var missing);
+        if (uri is null)
+        {
+            return SourceResult.Skipped($"not called: {{{missing!.Name}}} has no value", SourceOutcome.Skipped);
+        }
+
+        using var timeout = new CancellationTokenSource(source.Timeout, timeProvider);
+        using var link = run.Deadline.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
+        var cancellationToken = timeout.Token;
+        var entered = false;
+        try
+        {
+            if (!await downstream.Gate.TryEnterAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return SourceResult.Failed(SourceOutcome.Rejected, Elapsed(started), $"downstream '{downstream.Id}' is at its concurrency limit");
+            }
+
+            entered = true;
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            request.Headers.Accept.Add(AcceptJson);
+            foreach (var (name, values) in run.Request.Headers)
+            {
+                request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            }
+
+            using var response = await transport.Invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (status is < 200 or > 299)
+            {
+                return SourceResult.Failed(SourceOutcome.HttpStatus, Elapsed(started), $"downstream '{downstream.Id}' answered HTTP {status}", status);
+            }
+
+            var body = await ResponseBody.ReadAsync(response.Content, downstream.MaxResponseBytes, cancellationToken).ConfigureAwait(false);
+            if (body is null)
+            {
+                return SourceResult.Failed(SourceOutcome.InvalidResponse, Elapsed(started),
+                    $"response of downstream '{downstream.Id}' is larger than {downstream.MaxResponseBytes} bytes", status);
+            }
+
+            if (!ResponseBody.IsJson(body.Span))
+            {
+                body.Return();
+                return SourceResult.Failed(SourceOutcome.InvalidResponse, Elapsed(started), $"response of downstream '{downstream.Id}' is not valid JSON", status);
+            }
+
+            return SourceResult.Ok(status, Elapsed(started), body);
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            return run.Deadline.IsCancellationRequested
+                ? DeadlineExceeded(plan, started)
+                : SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), $"no answer within {Milliseconds(source.Timeout)} ms");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            return SourceResult.Failed(SourceOutcome.Unavailable, Elapsed(started), $"downstream '{downstream.Id}' could not be reached or dropped the connection");
+        }
+        finally
+        {
+            if (entered)
+            {
+                downstream.Gate.Exit();
+            }
+        }
+    }
+
+    private SourceResult DeadlineExceeded(AggregatePlan plan, long started) =>
+        SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), $"cut off by the aggregate's deadline of {Milliseconds(plan.Definition.Timeout)} ms");
+
+    private long Elapsed(long started) => (long)timeProvider.GetElapsedTime(started).TotalMilliseconds;
+
+    private static string Milliseconds(TimeSpan value) => ((long)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+}

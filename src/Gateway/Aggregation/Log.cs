@@ -1,0 +1,16 @@
+namespace Gateway.Aggregation;
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, EventName = "SourceFailed", Level = LogLevel.Debug,
+        Message = "Aggregate {Aggregate}: source {Source} failed with {Kind}: {Reason}")]
+    public static partial void SourceFailed(ILogger logger, string aggregate, string source, string kind, string reason);
+
+    [LoggerMessage(EventId = 2, EventName = "SourceCallUnexpectedError", Level = LogLevel.Error,
+        Message = "Aggregate {Aggregate}: call of source {Source} failed unexpectedly")]
+    public static partial void SourceCallUnexpectedError(ILogger logger, string aggregate, string source, Exception exception);
+
+    [LoggerMessage(EventId = 3, EventName = "AggregateMapped", Level = LogLevel.Debug,
+        Message = "Aggregate {Aggregate} mapped to {Method} {Route} with {SourceCount} sources")]
+    public static partial void AggregateMapped(ILogger logger, string aggregate, string method, string route, int sourceCount);
+}

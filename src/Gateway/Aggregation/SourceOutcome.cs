@@ -1,0 +1,33 @@
+using System.Text.Json;
+
+namespace Gateway.Aggregation;
+
+/// <summary>What became of one source; every value but <see cref="Ok"/> is an error <c>kind</c>.</summary>
+internal enum SourceOutcome
+{
+    Ok,
+    Timeout,
+    HttpStatus,
+    Unavailable,
+    Rejected,
+    InvalidResponse,
+    Skipped,
+}
+
+internal static class SourceOutcomeNames
+{
+    private static readonly JsonEncodedText[] Names =
+    [
+        JsonEncodedText.Encode("ok"),
+        JsonEncodedText.Encode("timeout"),
+        JsonEncodedText.Encode("http_status"),
+        JsonEncodedText.Encode("unavailable"),
+        JsonEncodedText.Encode("rejected"),
+        JsonEncodedText.Encode("invalid_response"),
+        JsonEncodedText.Encode("skipped"),
+    ];
+
+    public static JsonEncodedText ToJson(this SourceOutcome outcome) => Names[(int)outcome];
+
+    public static string ToName(this SourceOutcome outcome) => outcome.ToJson().ToString();
+}

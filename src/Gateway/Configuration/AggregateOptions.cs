@@ -1,0 +1,23 @@
+namespace Gateway.Configuration;
+
+/// <summary>One aggregate: an endpoint that fans out to its sources and merges their answers.</summary>
+public sealed record AggregateOptions
+{
+    /// <summary>ASP.NET Core route template of the endpoint, e.g. <c>/api/dashboard/{userId}</c>.</summary>
+    public string? Route { get; init; }
+
+    /// <summary>HTTP method of the endpoint.</summary>
+    /// <value>Defaults to GET.</value>
+    public string Method { get; init; } = "GET";
+
+    /// <summary>Deadline of the whole request; no source runs past it.</summary>
+    /// <value>Defaults to 5 seconds.</value>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>How many sources of one request may run at the same time.</summary>
+    /// <value>Defaults to 16.</value>
+    public int MaxParallel { get; init; } = 16;
+
+    /// <summary>The sources, keyed by the name they get in <c>data</c>.</summary>
+    public Dictionary<string, SourceOptions> Sources { get; init; } = [];
+}

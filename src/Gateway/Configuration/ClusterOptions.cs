@@ -1,0 +1,15 @@
+namespace Gateway.Configuration;
+
+/// <summary>The part of a YARP cluster (<c>ReverseProxy:Clusters:{id}</c>) the aggregates read.</summary>
+public sealed record ClusterOptions
+{
+    /// <summary>Destinations of the cluster, keyed by destination id.</summary>
+    public Dictionary<string, DestinationOptions> Destinations { get; init; } = [];
+}
+
+/// <summary>One destination of a YARP cluster.</summary>
+public sealed record DestinationOptions
+{
+    /// <summary>Absolute base address, e.g. <c>http://users.internal/</c>.</summary>
+    public string? Address { get; init; }
+}

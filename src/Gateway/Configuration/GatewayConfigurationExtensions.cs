@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Configuration.Json;
+
+namespace Gateway.Configuration;
+
+public static class GatewayConfigurationExtensions
+{
+    /// <summary>Command-line key naming the configuration file (<c>--config /path/file.json</c>).</summary>
+    public const string ConfigArgument = "config";
+
+    /// <summary>Environment variable naming the configuration file.</summary>
+    public const string ConfigVariable = "GATEWAY_CONFIG";
+
+    /// <summary>
+    /// Makes one JSON file the gateway's configuration: the file named by <c>--config</c> or
+    /// <c>GATEWAY_CONFIG</c>, else the appsettings.json shipped next to the binary (the repository root's).
+    /// It takes the place of the default appsettings files; environment variables and the command line
+    /// still override single keys.
+    /// </summary>
+    public static WebApplicationBuilder AddGatewayConfiguration(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var named = configuration[ConfigArgument] ?? configuration[ConfigVariable];
+        var path = Path.GetFullPath(named ?? Path.Combine(AppContext.BaseDirectory, "appsettings.json"));
+        var origin = named is null ? "the default appsettings.json" : $"--config / {ConfigVariable}";
+
+        var sources = configuration.Sources;
+        var index = sources.Count;
+        for (var i = sources.Count - 1; i >= 0; i--)
+        {
+            if (sources[i] is JsonConfigurationSource { Path: { } p } && p.StartsWith("appsettings", StringComparison.OrdinalIgnoreCase))
+            {
+                sources.RemoveAt(i);
+                index = i;
+            }
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new GatewayConfigurationException($"{(named is null ? ConfigVariable : ConfigArgument)}: configuration file '{path}' ({origin}) does not exist");
+        }
+
+        var source = new JsonConfigurationSource { Path = Path.GetFileName(path), Optional = false, ReloadOnChange = false };
+        source.FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(path)!);
+        try
+        {
+            sources.Insert(index, source);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new GatewayConfigurationException($"configuration file '{path}' ({origin}) is not valid JSON: {ex.InnerException?.Message ?? ex.Message}", ex);
+        }
+
+        return builder;
+    }
+}

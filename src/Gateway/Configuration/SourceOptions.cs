@@ -1,0 +1,20 @@
+namespace Gateway.Configuration;
+
+/// <summary>One downstream call of an aggregate.</summary>
+public sealed record SourceOptions
+{
+    /// <summary>The YARP cluster id of the downstream service.</summary>
+    public string? Cluster { get; init; }
+
+    /// <summary>Path and query template: <c>{name}</c> takes a route or query value, <c>{name?}</c> an optional
+    /// one (query part only), <c>{source.field}</c> a field of another source's JSON.</summary>
+    public string? Path { get; init; }
+
+    /// <summary>Whether the aggregate fails (502/504) when this source fails.</summary>
+    /// <value>Defaults to false.</value>
+    public bool Required { get; init; }
+
+    /// <summary>Timeout of this call.</summary>
+    /// <value>Defaults to the downstream's timeout, else 2 seconds.</value>
+    public TimeSpan? Timeout { get; init; }
+}

@@ -1,0 +1,115 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace Gateway.Downstream;
+
+/// <summary>Reads a downstream body into a pooled buffer under a size cap and checks that it is one JSON value.</summary>
+internal static class ResponseBody
+{
+    private const int InitialBufferSize = 4096;
+
+    /// <summary>
+    /// Reads the whole body. Returns null (and keeps no buffer) when it is longer than <paramref name="maxBytes"/>:
+    /// reading stops at the cap, so memory stays bounded whatever the downstream sends.
+    /// </summary>
+    public static async ValueTask<PooledBody?> ReadAsync(HttpContent content, long maxBytes, CancellationToken cancellationToken)
+    {
+        var declared = content.Headers.ContentLength;
+        if (declared > maxBytes)
+        {
+            return null;
+        }
+
+        // One byte past the cap tells "exactly at the cap" from "over it".
+        var limit = (int)Math.Min(maxBytes + 1, Array.MaxLength);
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(declared is { } d ? d + 1 : InitialBufferSize, limit));
+        var length = 0;
+        try
+        {
+            var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (length >= limit)
+                        {
+                            break;
+                        }
+
+                        var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit));
+                        buffer.AsSpan(0, length).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+
+                    var read = await stream.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, limit) - length), cancellationToken).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    length += read;
+                }
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        if (length > maxBytes)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return null;
+        }
+
+        var start = buffer.AsSpan(0, length).StartsWith("\uFEFF"u8) ? 3 : 0;
+        return new PooledBody(buffer, start, length - start);
+    }
+
+    /// <summary>True when <paramref name="utf8"/> is exactly one well-formed JSON value in valid UTF-8.</summary>
+    public static bool IsJson(ReadOnlySpan<byte> utf8)
+    {
+        if (!Utf8.IsValid(utf8))
+        {
+            return false;
+        }
+
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 256 });
+        try
+        {
+            while (reader.Read())
+            {
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>
+/// A body in a buffer rented from the shared pool, without a UTF-8 byte order mark (which must not land
+/// inside the envelope); <see cref="Return"/> gives the buffer back.
+/// </summary>
+internal sealed class PooledBody(byte[] buffer, int start, int length)
+{
+    private byte[]? _buffer = buffer;
+
+    public ReadOnlySpan<byte> Span => _buffer.AsSpan(start, length);
+
+    public void Return()
+    {
+        if (Interlocked.Exchange(ref _buffer, null) is { } b)
+        {
+            ArrayPool<byte>.Shared.Return(b);
+        }
+    }
+}
