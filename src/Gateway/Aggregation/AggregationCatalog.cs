@@ -14,7 +14,9 @@ internal sealed class AggregationCatalog : IDisposable
 
     public AggregationCatalog(IConfiguration configuration)
     {
-        Options = Bind(() => configuration.GetSection("Gateway").Get<GatewayOptions>(o => o.ErrorOnUnknownConfiguration = true)) ?? new GatewayOptions();
+        var section = configuration.GetSection("Gateway");
+        ConfigurationShape.Check(section, typeof(GatewayOptions), _errors);
+        Options = Bind(section.Get<GatewayOptions>) ?? new GatewayOptions();
         var clusters = Bind(() => configuration.GetSection("ReverseProxy:Clusters").Get<Dictionary<string, ClusterOptions>>()) ?? [];
         Downstreams = DownstreamRegistry.Create(clusters, Options.Downstreams, _errors);
 
@@ -78,8 +80,8 @@ internal sealed class AggregationCatalog : IDisposable
         }
         catch (InvalidOperationException ex)
         {
-            // The binder names the key (conversion errors) or the property (unknown keys).
-            _errors.Add(ex.Message);
+            // The binder names the key and the value it could not convert.
+            _errors.Add(ex.InnerException is null ? ex.Message : $"{ex.Message} {ex.InnerException.Message}");
             return default;
         }
     }

@@ -19,9 +19,10 @@ public static class GatewayConfigurationExtensions
     public static WebApplicationBuilder AddGatewayConfiguration(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        var named = configuration[ConfigArgument] ?? configuration[ConfigVariable];
+        var argument = configuration[ConfigArgument];
+        var named = argument ?? configuration[ConfigVariable];
         var path = Path.GetFullPath(named ?? Path.Combine(AppContext.BaseDirectory, "appsettings.json"));
-        var origin = named is null ? "the default appsettings.json" : $"--config / {ConfigVariable}";
+        var origin = named is null ? "the default appsettings.json" : argument is not null ? "--config" : ConfigVariable;
 
         var sources = configuration.Sources;
         var index = sources.Count;
@@ -36,7 +37,7 @@ public static class GatewayConfigurationExtensions
 
         if (!File.Exists(path))
         {
-            throw new GatewayConfigurationException($"{(named is null ? ConfigVariable : ConfigArgument)}: configuration file '{path}' ({origin}) does not exist");
+            throw new GatewayConfigurationException($"{origin}: configuration file '{path}' does not exist");
         }
 
         var source = new JsonConfigurationSource { Path = Path.GetFileName(path), Optional = false, ReloadOnChange = false };
@@ -47,7 +48,7 @@ public static class GatewayConfigurationExtensions
         }
         catch (InvalidDataException ex)
         {
-            throw new GatewayConfigurationException($"configuration file '{path}' ({origin}) is not valid JSON: {ex.InnerException?.Message ?? ex.Message}", ex);
+            throw new GatewayConfigurationException($"{origin}: configuration file '{path}' is not valid JSON: {ex.GetBaseException().Message}", ex);
         }
 
         return builder;
