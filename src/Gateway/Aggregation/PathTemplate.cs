@@ -46,7 +46,7 @@ internal sealed class PathTemplate
             return null;
         }
 
-        var questionMark = text.IndexOf('?');
+        var questionMark = QueryStart(text);
         var pathText = questionMark < 0 ? text : text[..questionMark];
         var path = ParseParts(pathText, inQuery: false, resolve, ref error);
         var query = new List<QueryParameter>();
@@ -73,6 +73,23 @@ internal sealed class PathTemplate
         }
 
         return error is null ? new PathTemplate(text, path, [.. query]) : null;
+    }
+
+    // The first '?' outside braces: the one in "{limit?}" does not start a query.
+    private static int QueryStart(string text)
+    {
+        var depth = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            switch (text[i])
+            {
+                case '{': depth++; break;
+                case '}': depth--; break;
+                case '?' when depth == 0: return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Gateway.Aggregation;
+using Gateway.Downstream;
+using Gateway.Tests.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Aggregation;
+
+/// <summary>An executor over a fake downstream handler and fake time, for one aggregate named "agg".</summary>
+internal sealed class FanOutHarness : IDisposable
+{
+    private readonly AggregationCatalog _catalog;
+    private readonly DownstreamTransport _transport;
+
+    public FanOutHarness(JsonObject aggregate, Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> handler, JsonObject? downstreams = null)
+    {
+        var config = new JsonObject
+        {
+            ["ReverseProxy"] = new JsonObject
+            {
+                ["Clusters"] = new JsonObject
+                {
+                    ["users"] = new JsonObject { ["Destinations"] = new JsonObject { ["a"] = new JsonObject { ["Address"] = "http://users.test/" } } },
+                    ["orders"] = new JsonObject { ["Destinations"] = new JsonObject { ["a"] = new JsonObject { ["Address"] = "http://orders.test/base/" } } },
+                },
+            },
+            ["Gateway"] = new JsonObject
+            {
+                ["Downstreams"] = downstreams ?? [],
+                ["Aggregates"] = new JsonObject { ["agg"] = aggregate },
+            },
+        };
+        _catalog = AggregationCatalogTests.Load(config.ToJsonString());
+        _catalog.ThrowIfInvalid();
+        Plan = _catalog.CreatePlan(_catalog.Configured.Single());
+        _transport = new DownstreamTransport(new FuncHandler(handler));
+        Executor = new FanOutExecutor(_transport, Time, NullLogger<FanOutExecutor>.Instance);
+    }
+
+    public FakeTimeProvider Time { get; } = new();
+
+    public AggregatePlan Plan { get; }
+
+    public FanOutExecutor Executor { get; }
+
+    public Task<SourceResult[]> RunAsync(CancellationToken cancellationToken = default, params string?[] clientValues) =>
+        Executor.ExecuteAsync(Plan, new AggregateRequest(clientValues, [new("X-Request-Id", new StringValues("r-1"))]), cancellationToken);
+
+    public SourceResult Result(SourceResult[] results, string source) =>
+        results[Plan.Definition.Sources.Single(s => s.Name == source).Index];
+
+    public static JsonObject Source(string cluster, string path, bool required = false, string? timeout = null)
+    {
+        var source = new JsonObject { ["Cluster"] = cluster, ["Path"] = path, ["Required"] = required };
+        if (timeout is not null)
+        {
+            source["Timeout"] = timeout;
+        }
+
+        return source;
+    }
+
+    public static HttpResponseMessage Json(string json, HttpStatusCode status = HttpStatusCode.OK) =>
+        new(status) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+
+    public void Dispose()
+    {
+        _transport.Dispose();
+        _catalog.Dispose();
+    }
+
+    private sealed class FuncHandler(Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> handler) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            handler(request, cancellationToken);
+    }
+}
+
+internal static class TaskExtensions
+{
+    /// <summary>A bound on every wait, so a broken engine fails the test instead of hanging it.</summary>
+    public static Task<T> Within<T>(this Task<T> task, int seconds = 10) => task.WaitAsync(TimeSpan.FromSeconds(seconds));
+
+    public static Task Within(this Task task, int seconds = 10) => task.WaitAsync(TimeSpan.FromSeconds(seconds));
+}

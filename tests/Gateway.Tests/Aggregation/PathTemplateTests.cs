@@ -1,0 +1,89 @@
+using Gateway.Aggregation;
+
+namespace Gateway.Tests.Aggregation;
+
+public sealed class PathTemplateTests
+{
+    private static PathTemplate Parse(string text)
+    {
+        var names = new List<string>();
+        var template = PathTemplate.Parse(text, (name, optional) =>
+        {
+            if (!names.Contains(name))
+            {
+                names.Add(name);
+            }
+
+            return (new Placeholder(name, optional, names.IndexOf(name), -1, []), null);
+        }, out var error);
+        Assert.True(template is not null, error);
+        return template!;
+    }
+
+    private sealed class Values(Dictionary<string, string?> values) : IPlaceholderValues
+    {
+        public string? Get(Placeholder placeholder) => values.GetValueOrDefault(placeholder.Name);
+    }
+
+    private static string? Render(string template, Dictionary<string, string?> values) =>
+        Parse(template).Render(new Values(values), out _);
+
+    [Theory]
+    [InlineData("../admin", "/users/..%2Fadmin")]
+    [InlineData("..", "/users/%2E%2E")]
+    [InlineData(".", "/users/%2E")]
+    [InlineData("a/b?c#d", "/users/a%2Fb%3Fc%23d")]
+    [InlineData("%2F", "/users/%252F")]
+    [InlineData("x y", "/users/x%20y")]
+    public void Render_HostileRouteValue_StaysInOneSegment(string value, string expected)
+    {
+        Assert.Equal(expected, Render("/users/{id}", new() { ["id"] = value }));
+    }
+
+    [Fact]
+    public void Render_HostileQueryValue_StaysOneQueryValue()
+    {
+        var rendered = Render("/orders?user={user}&limit=5", new() { ["user"] = "1&admin=true#x" });
+        Assert.Equal("/orders?user=1%26admin%3Dtrue%23x&limit=5", rendered);
+    }
+
+    [Fact]
+    public void Render_OptionalQueryValueMissing_LeavesParameterOut()
+    {
+        Assert.Equal("/orders?user=7", Render("/orders?user={user}&limit={limit?}", new() { ["user"] = "7" }));
+        Assert.Equal("/orders?limit=3", Render("/orders?user={user?}&limit={limit}", new() { ["limit"] = "3" }));
+        Assert.Equal("/orders?user=7&limit=3", Render("/orders?user={user}&limit={limit?}", new() { ["user"] = "7", ["limit"] = "3" }));
+    }
+
+    [Fact]
+    public void Render_RequiredValueMissingOrEmpty_ReturnsNullAndNamesIt()
+    {
+        var template = Parse("/users/{id}?x={x}");
+        Assert.Null(template.Render(new Values(new() { ["x"] = "1" }), out var missing));
+        Assert.Equal("id", missing!.Name);
+        Assert.Null(template.Render(new Values(new() { ["id"] = "", ["x"] = "1" }), out missing));
+        Assert.Equal("id", missing!.Name);
+    }
+
+    [Fact]
+    public void Constant_NoPlaceholders_IsThePath()
+    {
+        Assert.Equal("/health?full=true", Parse("/health?full=true").Constant);
+        Assert.Null(Parse("/users/{id}").Constant);
+    }
+
+    [Theory]
+    [InlineData("users/{id}", "must start with '/'")]
+    [InlineData("/users/{id?}", "only allowed in query values")]
+    [InlineData("/users/{id", "unmatched")]
+    [InlineData("/users/id}", "unmatched")]
+    [InlineData("/users/{}", "not a valid placeholder")]
+    [InlineData("/users?{name}=1", "query parameter names must be literal")]
+    [InlineData("/users#top", "fragment")]
+    public void Parse_BadTemplate_SaysWhy(string text, string expected)
+    {
+        var template = PathTemplate.Parse(text, (name, optional) => (new Placeholder(name, optional, 0, -1, []), null), out var error);
+        Assert.Null(template);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+}
