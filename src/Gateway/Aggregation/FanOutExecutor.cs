@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using Gateway.Downstream;
 
 namespace Gateway.Aggregation;
@@ -11,8 +10,6 @@ namespace Gateway.Aggregation;
 /// </summary>
 internal sealed partial class FanOutExecutor(DownstreamTransport transport, TimeProvider timeProvider, ILogger<FanOutExecutor> logger)
 {
-    private static readonly MediaTypeWithQualityHeaderValue AcceptJson = new("application/json");
-
     private readonly ILogger _logger = logger;
 
     /// <summary>
@@ -59,7 +56,7 @@ internal sealed partial class FanOutExecutor(DownstreamTransport transport, Time
 
             entered = true;
             using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-            request.Headers.Accept.Add(AcceptJson);
+            request.Headers.TryAddWithoutValidation("Accept", "application/json");
             foreach (var (name, values) in run.Request.Headers)
             {
                 request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
