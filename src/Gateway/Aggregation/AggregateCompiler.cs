@@ -74,7 +74,7 @@ internal static class AggregateCompiler
         {
             var sourceKey = $":Sources:{names[i]}";
             var source = options.Sources[names[i]];
-            Gateway.Downstream.Downstream? downstream = null;
+            DownstreamService? downstream = null;
             if (string.IsNullOrWhiteSpace(source.Cluster))
             {
                 Error($"{sourceKey}:Cluster", "is required");

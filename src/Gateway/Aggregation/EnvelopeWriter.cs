@@ -24,9 +24,28 @@ internal static class EnvelopeWriter
     private static readonly JsonEncodedText Status = JsonEncodedText.Encode("status");
     private static readonly JsonEncodedText Outcome = JsonEncodedText.Encode("outcome");
 
+    // Writing is synchronous, so one writer per thread can be reset onto each response's output.
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     public static void Write(IBufferWriter<byte> output, AggregateDefinition definition, SourceResult[] results, AggregateVerdict verdict, long elapsedMs)
     {
-        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        var writer = t_writer ??= new Utf8JsonWriter(Stream.Null, WriterOptions);
+        writer.Reset(output);
+        try
+        {
+            WriteEnvelope(writer, definition, results, verdict, elapsedMs);
+            writer.Flush();
+        }
+        finally
+        {
+            // Do not keep the response's pipe alive through the cached writer.
+            writer.Reset(Stream.Null);
+        }
+    }
+
+    private static void WriteEnvelope(Utf8JsonWriter writer, AggregateDefinition definition, SourceResult[] results, AggregateVerdict verdict, long elapsedMs)
+    {
         var sources = definition.Sources;
         writer.WriteStartObject();
 
@@ -89,6 +108,5 @@ internal static class EnvelopeWriter
         writer.WriteEndObject();
 
         writer.WriteEndObject();
-        writer.Flush();
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gateway.Downstream;
 
 namespace Gateway.Aggregation;
@@ -31,10 +30,11 @@ internal sealed partial class FanOutExecutor(DownstreamTransport transport, Time
         var plan = run.Plan;
         var source = plan.Definition.Sources[index];
         var downstream = plan.Downstreams[index];
+        var messages = plan.Messages[index];
         var started = timeProvider.GetTimestamp();
         if (run.Deadline.IsCancellationRequested)
         {
-            return DeadlineExceeded(plan, started);
+            return SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), messages.Deadline);
         }
 
         var uri = plan.GetUri(index, run, out var missing);
@@ -51,7 +51,7 @@ internal sealed partial class FanOutExecutor(DownstreamTransport transport, Time
         {
             if (!await downstream.Gate.TryEnterAsync(cancellationToken).ConfigureAwait(false))
             {
-                return SourceResult.Failed(SourceOutcome.Rejected, Elapsed(started), $"downstream '{downstream.Id}' is at its concurrency limit");
+                return SourceResult.Failed(SourceOutcome.Rejected, Elapsed(started), messages.Rejected);
             }
 
             entered = true;
@@ -66,33 +66,30 @@ internal sealed partial class FanOutExecutor(DownstreamTransport transport, Time
             var status = (int)response.StatusCode;
             if (status is < 200 or > 299)
             {
-                return SourceResult.Failed(SourceOutcome.HttpStatus, Elapsed(started), $"downstream '{downstream.Id}' answered HTTP {status}", status);
+                return SourceResult.Failed(SourceOutcome.HttpStatus, Elapsed(started), messages.HttpStatus(status), status);
             }
 
             var body = await ResponseBody.ReadAsync(response.Content, downstream.MaxResponseBytes, cancellationToken).ConfigureAwait(false);
             if (body is null)
             {
-                return SourceResult.Failed(SourceOutcome.InvalidResponse, Elapsed(started),
-                    $"response of downstream '{downstream.Id}' is larger than {downstream.MaxResponseBytes} bytes", status);
+                return SourceResult.Failed(SourceOutcome.InvalidResponse, Elapsed(started), messages.TooLarge, status);
             }
 
             if (!ResponseBody.IsJson(body.Span))
             {
                 body.Return();
-                return SourceResult.Failed(SourceOutcome.InvalidResponse, Elapsed(started), $"response of downstream '{downstream.Id}' is not valid JSON", status);
+                return SourceResult.Failed(SourceOutcome.InvalidResponse, Elapsed(started), messages.NotJson, status);
             }
 
             return SourceResult.Ok(status, Elapsed(started), body);
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
-            return run.Deadline.IsCancellationRequested
-                ? DeadlineExceeded(plan, started)
-                : SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), $"no answer within {Milliseconds(source.Timeout)} ms");
+            return SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), run.Deadline.IsCancellationRequested ? messages.Deadline : messages.Timeout);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
-            return SourceResult.Failed(SourceOutcome.Unavailable, Elapsed(started), $"downstream '{downstream.Id}' could not be reached or dropped the connection");
+            return SourceResult.Failed(SourceOutcome.Unavailable, Elapsed(started), messages.Unavailable);
         }
         finally
         {
@@ -103,10 +100,5 @@ internal sealed partial class FanOutExecutor(DownstreamTransport transport, Time
         }
     }
 
-    private SourceResult DeadlineExceeded(AggregatePlan plan, long started) =>
-        SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), $"cut off by the aggregate's deadline of {Milliseconds(plan.Definition.Timeout)} ms");
-
     private long Elapsed(long started) => (long)timeProvider.GetElapsedTime(started).TotalMilliseconds;
-
-    private static string Milliseconds(TimeSpan value) => ((long)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
 }

@@ -8,11 +8,11 @@ internal sealed class DownstreamRegistry : IDisposable
     /// <summary>Timeout of a call when neither its source nor its downstream sets one.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
 
-    private readonly Dictionary<string, Downstream> _downstreams;
+    private readonly Dictionary<string, DownstreamService> _downstreams;
 
-    private DownstreamRegistry(Dictionary<string, Downstream> downstreams) => _downstreams = downstreams;
+    private DownstreamRegistry(Dictionary<string, DownstreamService> downstreams) => _downstreams = downstreams;
 
-    public bool TryGet(string clusterId, out Downstream downstream) => _downstreams.TryGetValue(clusterId, out downstream!);
+    public bool TryGet(string clusterId, out DownstreamService downstream) => _downstreams.TryGetValue(clusterId, out downstream!);
 
     /// <summary>Builds the registry; every problem is added to <paramref name="errors"/> with its key.</summary>
     public static DownstreamRegistry Create(
@@ -20,7 +20,7 @@ internal sealed class DownstreamRegistry : IDisposable
         IReadOnlyDictionary<string, DownstreamOptions> limits,
         List<string> errors)
     {
-        var downstreams = new Dictionary<string, Downstream>(StringComparer.OrdinalIgnoreCase);
+        var downstreams = new Dictionary<string, DownstreamService>(StringComparer.OrdinalIgnoreCase);
         foreach (var (id, limit) in limits)
         {
             if (!clusters.ContainsKey(id))
@@ -79,7 +79,7 @@ internal sealed class DownstreamRegistry : IDisposable
 
             if (valid && addresses.Count > 0)
             {
-                downstreams[id] = new Downstream(id, addresses, new ConcurrencyGate(limit.MaxConcurrency, limit.MaxQueue), limit.Timeout, limit.MaxResponseBytes);
+                downstreams[id] = new DownstreamService(id, addresses, new ConcurrencyGate(limit.MaxConcurrency, limit.MaxQueue), limit.Timeout, limit.MaxResponseBytes);
             }
         }
 

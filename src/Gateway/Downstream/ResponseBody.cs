@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Unicode;
 
@@ -13,6 +14,7 @@ internal static class ResponseBody
     /// Reads the whole body. Returns null (and keeps no buffer) when it is longer than <paramref name="maxBytes"/>:
     /// reading stops at the cap, so memory stays bounded whatever the downstream sends.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<PooledBody?> ReadAsync(HttpContent content, long maxBytes, CancellationToken cancellationToken)
     {
         var declared = content.Headers.ContentLength;
@@ -74,7 +76,9 @@ internal static class ResponseBody
     /// <summary>True when <paramref name="utf8"/> is exactly one well-formed JSON value in valid UTF-8.</summary>
     public static bool IsJson(ReadOnlySpan<byte> utf8)
     {
-        if (!Utf8.IsValid(utf8))
+        // An HTML error page or plain text is turned away without the cost of a JsonException.
+        var trimmed = utf8.TrimStart(" \t\r\n"u8);
+        if (trimmed.IsEmpty || "{[\"-0123456789tfn"u8.IndexOf(trimmed[0]) < 0 || !Utf8.IsValid(utf8))
         {
             return false;
         }

@@ -1,12 +1,12 @@
 namespace Gateway.Downstream;
 
 /// <summary>One downstream service (a YARP cluster as the aggregates see it): its destinations and limits.</summary>
-internal sealed class Downstream : IDisposable
+internal sealed class DownstreamService : IDisposable
 {
     private readonly string[] _destinations;
     private uint _next;
 
-    public Downstream(string id, IReadOnlyList<string> destinations, ConcurrencyGate gate, TimeSpan? timeout, long maxResponseBytes)
+    public DownstreamService(string id, IReadOnlyList<string> destinations, ConcurrencyGate gate, TimeSpan? timeout, long maxResponseBytes)
     {
         ArgumentOutOfRangeException.ThrowIfZero(destinations.Count);
         Id = id;
