@@ -34,7 +34,6 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-REPO_ROOT=$(pwd)
 
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-3}
@@ -56,6 +55,7 @@ declare -A PID=() PORT=()   # per server: process id, port
 declare -A R=()             # results, keyed "scenario.target.metric"
 WRK_PID=""
 WORK=""
+IDLE_LOAD="n/a"
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 
@@ -70,6 +70,9 @@ die() {
 cleanup() {
     local rc=$? pid name alive i
     trap - EXIT INT TERM
+    if ((rc != 0)); then
+        log "stopped with exit status $rc; stopping the servers"
+    fi
     if [[ -n $WRK_PID ]]; then
         kill -TERM "$WRK_PID" 2>/dev/null || true
     fi
@@ -166,7 +169,7 @@ build_all() {
 # Picks a port in 20000-29999 (below Linux's ephemeral range 32768+, so no client socket of the
 # run can hold it) that nobody listens on and that we did not hand out already.
 pick_port() {
-    local name=$1 port tries taken
+    local name=$1 port tries taken p
     for ((tries = 0; tries < 200; tries++)); do
         port=$((20000 + RANDOM % 10000))
         taken=0
@@ -191,19 +194,47 @@ start_server() {
     PID[$name]=$!
 }
 
+# Process state letter of a server (R, S, ...; Z for a zombie), empty when it is gone.
+server_state() {
+    local stat=""
+    stat=$(cat "/proc/${PID[$1]}/stat" 2>/dev/null) || true
+    [[ -n $stat ]] || return 0
+    stat=${stat##*) }
+    echo "${stat%% *}"
+}
+
 server_failed() {
-    local name=$1 message=$2
+    local name=$1 message=$2 status=0 state
+    state=$(server_state "$name")
+    # If it is gone, say how: an exit code, or a signal (status 128+N) sent by someone else.
+    if [[ -z $state || $state == Z ]]; then
+        wait "${PID[$name]}" 2>/dev/null || status=$?
+        if ((status > 128)); then
+            message="$message (killed by signal $((status - 128)): $(kill -l $((status - 128)) 2>/dev/null || echo '?'))"
+        else
+            message="$message (exit status $status)"
+        fi
+    fi
     echo "----- last lines of the $name output ($WORK/$name.log) -----" >&2
     tail -n 40 "$WORK/$name.log" >&2 || true
     echo "-----" >&2
     die "$message"
 }
 
+# Fails loudly when a server is gone (exited, or killed and not yet reaped: a zombie).
+ensure_running() {
+    local state
+    state=$(server_state "$1")
+    if [[ -z $state || $state == Z ]]; then
+        server_failed "$1" "$1 is no longer running"
+    fi
+}
+
 # Waits (bounded) until the server answers anything at all over HTTP on the given path.
 wait_ready() {
     local name=$1 path=$2 code deadline=$((SECONDS + STARTUP_TIMEOUT))
     while ((SECONDS < deadline)); do
-        kill -0 "${PID[$name]}" 2>/dev/null || server_failed "$name" "$name exited during start-up"
+        ensure_running "$name"
         code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:${PORT[$name]}$path" || true)
         if [[ -n $code && $code != 000 ]]; then
             return 0
@@ -277,6 +308,7 @@ warm_up_all() {
         log "$name: initial warm-up ${WARMUP_INITIAL}s on /agg/fast"
         run_wrk "$WORK/warmup-initial-$name.txt" "${CONNECTIONS[fast]}" "$WARMUP_INITIAL" \
             "http://127.0.0.1:${PORT[$name]}/agg/fast"
+        ensure_running "$name"
     done
 }
 
@@ -284,15 +316,47 @@ warm_up_all() {
 # Measurement
 # ---------------------------------------------------------------------------------------------
 
+# How busy the machine is before we start anything (2 s sample): a benchmark on a machine that
+# is already running a build or tests is not worth much, and the header says so.
+sample_idle_load() {
+    local before after
+    before=$(machine_jiffies)
+    sleep 2
+    after=$(machine_jiffies)
+    IDLE_LOAD=$(awk -v b="$before" -v a="$after" 'BEGIN {
+        split(b, x, " "); split(a, y, " ")
+        if (y[2] > x[2]) printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2]); else print "n/a" }')
+    log "machine CPU busy before start: ${IDLE_LOAD}%"
+}
+
 # CPU time (utime + stime) of a process, in clock ticks. The command name (field 2) may hold
 # spaces, so fields are counted after its closing parenthesis: utime/stime are fields 14/15.
 cpu_ticks() {
     local stat rest
-    stat=$(<"/proc/$1/stat") || die "process $1 is gone"
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || die "process $1 is gone"
     rest=${stat##*) }
     local -a f
     read -r -a f <<<"$rest"
     echo $((f[11] + f[12]))
+}
+
+# Busy, total and interrupt jiffies of the whole machine (first line of /proc/stat: user nice
+# system idle iowait irq softirq steal; guest time is already inside user, so it is not added
+# again). Interrupt time (irq + softirq) is mostly the loopback network traffic of the run itself,
+# charged to no process.
+machine_jiffies() {
+    awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t, $7 + $8; exit }' /proc/stat
+}
+
+# CPU ticks of this script's finished children (cutime + cstime, fields 16/17 of /proc/$$/stat):
+# wrk's time lands there when it exits (timeout waits for wrk, this shell waits for timeout).
+children_ticks() {
+    local stat
+    stat=$(cat "/proc/$$/stat")
+    stat=${stat##*) }
+    local -a f
+    read -r -a f <<<"$stat"
+    echo $((f[13] + f[14]))
 }
 
 rss_mib() {
@@ -326,18 +390,31 @@ measure() {
     local url="http://127.0.0.1:${PORT[$name]}/agg/$scenario"
     local out="$WORK/wrk-$scenario-$name.txt"
 
-    kill -0 "$pid" 2>/dev/null || server_failed "$name" "$name is no longer running"
+    ensure_running "$name"
+    ensure_running downstream
 
     if ((WARMUP > 0)); then
         log "$scenario / $name: warm-up ${WARMUP}s, $connections connections"
         run_wrk "$WORK/warmup-$scenario-$name.txt" "$connections" "$WARMUP" "$url"
+        ensure_running "$name"
     fi
 
     log "$scenario / $name: measuring ${DURATION}s, $connections connections"
-    local before after
+    # Besides the server, note the downstream's CPU and how busy the whole machine was: on a
+    # small box a saturated CPU (wrk + downstream + server) is what stretches the tail latency.
+    local before after ds_before ds_after m_before m_after w_before w_after
+    w_before=$(children_ticks)
+    m_before=$(machine_jiffies)
+    ds_before=$(cpu_ticks "${PID[downstream]}")
     before=$(cpu_ticks "$pid")
     run_wrk "$out" "$connections" "$DURATION" "$url"
+    # A server that died during the run would leave numbers that mean nothing.
+    ensure_running "$name"
+    ensure_running downstream
     after=$(cpu_ticks "$pid")
+    ds_after=$(cpu_ticks "${PID[downstream]}")
+    m_after=$(machine_jiffies)
+    w_after=$(children_ticks)
 
     local key="$scenario.$name" requests
     requests=$(awk '/requests in/ { print $1; exit }' "$out")
@@ -352,6 +429,19 @@ measure() {
         'BEGIN { if (n > 0) printf "%.3f", d * 1000 / hz / n; else print "n/a" }')
     R[$key.cpums]=$(awk -v d=$((after - before)) -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", d * 1000 / hz }')
     R[$key.rss]=$(rss_mib "$pid")
+    R[$key.dscpu]=$(awk -v d=$((ds_after - ds_before)) -v hz="$CLK_TCK" -v n="$requests" \
+        'BEGIN { if (n > 0) printf "%.3f", d * 1000 / hz / n; else print "n/a" }')
+    R[$key.busy]=$(awk -v b="$m_before" -v a="$m_after" 'BEGIN {
+        split(b, x, " "); split(a, y, " ")
+        if (y[2] > x[2]) printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2]); else print "n/a" }')
+    # What the rest of the machine used meanwhile (busy time minus server, downstream, wrk and
+    # interrupts), as a share of the machine's capacity: anything sizeable means the run was
+    # disturbed (a few % is kernel threads and this script itself).
+    R[$key.other]=$(awk -v b="$m_before" -v a="$m_after" -v s=$((after - before)) \
+        -v d=$((ds_after - ds_before)) -v w=$((w_after - w_before)) 'BEGIN {
+        split(b, x, " "); split(a, y, " ")
+        o = (y[1] - x[1]) - (y[3] - x[3]) - s - d - w; if (o < 0) o = 0
+        if (y[2] > x[2]) printf "%.0f", 100 * o / (y[2] - x[2]); else print "n/a" }')
 
     # Let the sockets of this run settle before the next one.
     sleep 1
@@ -386,18 +476,24 @@ print_table() {
     print_row "CPU ms / request" cpu "$scenario" yes
     print_row "CPU ms (whole run)" cpums "$scenario" no
     print_row "RSS after run (MiB)" rss "$scenario" yes
+    print_row "downstream CPU ms / req" dscpu "$scenario" no
+    print_row "machine CPU busy (%)" busy "$scenario" no
+    print_row "  of it other procs (%)" other "$scenario" no
     print_row "requests (total)" requests "$scenario" no
     print_row "non-2xx responses" non2xx "$scenario" no
     print_row "socket errors" sockerr "$scenario" no
 }
 
+# verdict SCENARIO VALUE OP LIMIT -> PASS or FAIL (OP is <= or >=).
 # A target only passes on a clean gateway run: non-2xx answers or socket errors/timeouts would
 # flatter throughput and latency (wrk leaves timed-out requests out of its percentiles).
 verdict() {
-    local scenario=$1 condition=$2
+    local scenario=$1 value=$2 op=$3 limit=$4
     if [[ ${R[$scenario.gateway.non2xx]} != 0 || ${R[$scenario.gateway.sockerr]} != 0 ]]; then
         echo "FAIL (gateway run had non-2xx responses or socket errors)"
-    elif awk "BEGIN { exit !($condition) }"; then
+    elif [[ ! $value =~ ^[0-9.]+$ ]]; then
+        echo "FAIL (no value)"
+    elif awk -v v="$value" -v l="$limit" -v op="$op" 'BEGIN { exit !(op == "<=" ? v + 0 <= l + 0 : v + 0 >= l + 0) }'; then
         echo PASS
     else
         echo FAIL
@@ -413,11 +509,30 @@ print_targets() {
     p99h=${R[hang.gateway.p99]}
     echo
     echo "== targets =="
-    printf '  %-48s %-10s %s\n' "fast: gateway requests/s >= 1.0x baseline" "(${rps}x)" "$(verdict fast "\"$rps\" != \"n/a\" && $rps >= 1.0")"
-    printf '  %-48s %-10s %s\n' "fast: gateway CPU/request <= 0.9x baseline" "(${cpu}x)" "$(verdict fast "\"$cpu\" != \"n/a\" && $cpu <= 0.9")"
-    printf '  %-48s %-10s %s\n' "fast: gateway RSS after run <= 0.8x baseline" "(${rss}x)" "$(verdict fast "\"$rss\" != \"n/a\" && $rss <= 0.8")"
-    printf '  %-48s %-10s %s\n' "staggered: gateway p99 <= 66 ms" "(${p99s} ms)" "$(verdict staggered "$p99s <= 66")"
-    printf '  %-48s %-10s %s\n' "hang: gateway p99 <= 210 ms" "(${p99h} ms)" "$(verdict hang "$p99h <= 210")"
+    printf '  %-48s %-12s %s\n' "fast: gateway requests/s >= 1.0x baseline" "(${rps}x)" "$(verdict fast "$rps" '>=' 1.0)"
+    printf '  %-48s %-12s %s\n' "fast: gateway CPU/request <= 0.9x baseline" "(${cpu}x)" "$(verdict fast "$cpu" '<=' 0.9)"
+    printf '  %-48s %-12s %s\n' "fast: gateway RSS after run <= 0.8x baseline" "(${rss}x)" "$(verdict fast "$rss" '<=' 0.8)"
+    printf '  %-48s %-12s %s\n' "staggered: gateway p99 <= 66 ms" "(${p99s} ms)" "$(verdict staggered "$p99s" '<=' 66)"
+    printf '  %-48s %-12s %s\n' "hang: gateway p99 <= 210 ms" "(${p99h} ms)" "$(verdict hang "$p99h" '<=' 210)"
+}
+
+# The comparison is only fair when nothing else runs: warn about runs where other processes
+# (a build, tests, ...) took more than 10% of the machine.
+print_disturbance() {
+    local scenario name other warned=0
+    for scenario in "${SCENARIOS[@]}"; do
+        for name in "${TARGETS[@]}"; do
+            other=${R[$scenario.$name.other]}
+            if [[ $other =~ ^[0-9]+$ ]] && ((other > 10)); then
+                if ((warned == 0)); then
+                    echo
+                    echo "== WARNING: other processes were busy during some runs; re-run on an idle machine =="
+                    warned=1
+                fi
+                echo "  $scenario / $name: other processes used ${other}% of the machine's CPU"
+            fi
+        done
+    done
 }
 
 # Warnings and errors the servers logged during the run (they log at Warning level and above).
@@ -439,6 +554,7 @@ print_header() {
     echo "Gateway load benchmark: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "  machine: $(nproc) CPU(s), $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
         "dotnet $(dotnet --version), $(wrk --version 2>&1 | head -n 1 | awk '{ print $1, $2 }')"
+    echo "  machine CPU busy before the servers started: ${IDLE_LOAD}% (should be ~0)"
     echo "  wrk -t2 --latency; initial warm-up ${WARMUP_INITIAL}s per server; downstream, gateway and baseline share this machine;" \
         "CPU and RSS are those of the measured server process only"
 }
@@ -451,6 +567,7 @@ main() {
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/gateway-bench.XXXXXX")
 
     build_all
+    sample_idle_load
     start_all
     warm_up_all
 
@@ -466,6 +583,7 @@ main() {
         print_table "$scenario"
     done
     print_targets
+    print_disturbance
     print_server_logs
 }
 

@@ -67,6 +67,7 @@ internal static class AggregateCompiler
 
         var clientValues = new List<string>();
         var clientRequired = new List<bool>();
+        var clientInPath = new List<bool>();
         var inputs = names.Select(_ => new SortedSet<int>()).ToArray();
         var partial = new (string Cluster, PathTemplate Path, bool Required, TimeSpan Timeout)?[names.Length];
 
@@ -97,7 +98,7 @@ internal static class AggregateCompiler
             else
             {
                 var index = i;
-                path = PathTemplate.Parse(source.Path, (placeholder, optional) =>
+                path = PathTemplate.Parse(source.Path, (placeholder, optional, inPath) =>
                 {
                     var dot = placeholder.IndexOf('.');
                     if (dot < 0)
@@ -108,9 +109,11 @@ internal static class AggregateCompiler
                             client = clientValues.Count;
                             clientValues.Add(placeholder);
                             clientRequired.Add(false);
+                            clientInPath.Add(false);
                         }
 
                         clientRequired[client] |= !optional;
+                        clientInPath[client] |= inPath;
                         return (new Placeholder(placeholder, optional, client, -1, []), null);
                     }
 
@@ -174,6 +177,7 @@ internal static class AggregateCompiler
             Sources = sources,
             ClientValues = clientValues,
             ClientValueRequired = clientRequired,
+            ClientValueInPath = clientInPath,
         };
     }
 

@@ -28,6 +28,9 @@ internal sealed record AggregateDefinition
 
     /// <summary>Whether a client value is needed by some placeholder that is not optional.</summary>
     public required IReadOnlyList<bool> ClientValueRequired { get; init; }
+
+    /// <summary>Whether a client value lands in a path segment somewhere (where "." and ".." are refused).</summary>
+    public required IReadOnlyList<bool> ClientValueInPath { get; init; }
 }
 
 /// <summary>One downstream call of an aggregate.</summary>

@@ -21,7 +21,13 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
             var value = ReadClientValue(context.Request, definition.ClientValues[i]);
             if (string.IsNullOrEmpty(value) && definition.ClientValueRequired[i])
             {
-                await WriteMissingValueAsync(context, definition.ClientValues[i]).ConfigureAwait(false);
+                await WriteBadValueAsync(context, definition.ClientValues[i], "Missing parameter", "is required by this aggregate and was missing or empty").ConfigureAwait(false);
+                return;
+            }
+
+            if (PathTemplate.IsDotSegment(value) && definition.ClientValueInPath[i])
+            {
+                await WriteBadValueAsync(context, definition.ClientValues[i], "Invalid parameter", "cannot be '.' or '..': it would change the downstream path").ConfigureAwait(false);
                 return;
             }
 
@@ -71,13 +77,13 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
         return request.Query.TryGetValue(name, out var queryValue) && queryValue.Count > 0 ? queryValue[0] : null;
     }
 
-    private static Task WriteMissingValueAsync(HttpContext context, string name)
+    private static Task WriteBadValueAsync(HttpContext context, string name, string title, string problem)
     {
         context.Response.Headers[CompleteHeader] = "false";
         return Results.Problem(
             statusCode: StatusCodes.Status400BadRequest,
-            title: "Missing parameter",
-            detail: $"The route or query value '{name}' is required by this aggregate and was missing or empty.",
+            title: title,
+            detail: $"The route or query value '{name}' {problem}.",
             extensions: new Dictionary<string, object?> { ["parameter"] = name }).ExecuteAsync(context);
     }
 }

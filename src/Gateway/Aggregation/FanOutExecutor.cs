@@ -40,7 +40,8 @@ internal sealed partial class FanOutExecutor(DownstreamTransport transport, Time
         var uri = plan.GetUri(index, run, out var missing);
         if (uri is null)
         {
-            return SourceResult.Skipped($"not called: {{{missing!.Name}}} has no value", SourceOutcome.Skipped);
+            var reason = PathTemplate.IsDotSegment(run.Get(missing!)) ? "is '.' or '..', which cannot be sent as a path segment" : "has no value";
+            return SourceResult.Skipped($"not called: {{{missing!.Name}}} {reason}", SourceOutcome.Skipped);
         }
 
         using var timeout = new CancellationTokenSource(source.Timeout, timeProvider);

@@ -29,9 +29,10 @@ internal sealed class PathTemplate
 
     /// <summary>
     /// Parses <paramref name="text"/>; <paramref name="resolve"/> turns a placeholder's name (without braces
-    /// and <c>?</c>) into a <see cref="Placeholder"/> or an error.
+    /// and <c>?</c>), whether it is optional and whether it sits in the path, into a <see cref="Placeholder"/>
+    /// or an error.
     /// </summary>
-    public static PathTemplate? Parse(string text, Func<string, bool, (Placeholder? Placeholder, string? Error)> resolve, out string? error)
+    public static PathTemplate? Parse(string text, Func<string, bool, bool, (Placeholder? Placeholder, string? Error)> resolve, out string? error)
     {
         error = null;
         if (!text.StartsWith('/'))
@@ -94,7 +95,8 @@ internal sealed class PathTemplate
 
     /// <summary>
     /// Renders the path and query. Returns null and names the placeholder when a value a required part
-    /// needs is missing or empty; a query parameter with a missing optional value is left out.
+    /// needs is missing or empty, or a path segment's value is a dot-segment; a query parameter with a
+    /// missing optional value is left out.
     /// </summary>
     public string? Render(IPlaceholderValues values, out Placeholder? missing)
     {
@@ -146,6 +148,9 @@ internal sealed class PathTemplate
         return builder.ToString();
     }
 
+    /// <summary>True for "." and "..", which cannot be sent as a path segment.</summary>
+    public static bool IsDotSegment(string? value) => value is "." or "..";
+
     private static bool Append(StringBuilder builder, Part part, IPlaceholderValues values, bool inQuery, ref Placeholder? missing)
     {
         if (part.Placeholder is not { } placeholder)
@@ -161,21 +166,20 @@ internal sealed class PathTemplate
             return false;
         }
 
-        // EscapeDataString leaves only unreserved characters; dots are unreserved, so a value that is a
-        // whole dot-segment is encoded by hand or it would climb out of its segment.
-        if (!inQuery && value is "." or "..")
+        // EscapeDataString leaves only unreserved characters, but "." and ".." are dot-segments even
+        // percent-encoded (RFC 3986 6.2.2.2): servers resolve %2E%2E like "..". No encoding keeps such
+        // a value inside its segment, so it is refused.
+        if (!inQuery && IsDotSegment(value))
         {
-            builder.Append(value == "." ? "%2E" : "%2E%2E");
-        }
-        else
-        {
-            builder.Append(Uri.EscapeDataString(value));
+            missing = placeholder;
+            return false;
         }
 
+        builder.Append(Uri.EscapeDataString(value));
         return true;
     }
 
-    private static Part[] ParseParts(string text, bool inQuery, Func<string, bool, (Placeholder?, string?)> resolve, ref string? error)
+    private static Part[] ParseParts(string text, bool inQuery, Func<string, bool, bool, (Placeholder?, string?)> resolve, ref string? error)
     {
         var parts = new List<Part>();
         var position = 0;
@@ -225,7 +229,7 @@ internal sealed class PathTemplate
                 break;
             }
 
-            var (placeholder, problem) = resolve(name, optional);
+            var (placeholder, problem) = resolve(name, optional, !inQuery);
             if (placeholder is null)
             {
                 error = problem ?? $"'{{{name}}}' cannot be resolved";

@@ -95,6 +95,7 @@ public sealed class AggregateCompilerTests
             """);
         Assert.Equal(["userId", "limit"], definition.ClientValues);
         Assert.Equal([true, false], definition.ClientValueRequired);
+        Assert.Equal([true, false], definition.ClientValueInPath);
         var customer = definition.Sources.Single(s => s.Name == "customer");
         var profile = definition.Sources.Single(s => s.Name == "profile");
         Assert.Equal([profile.Index], customer.Inputs);

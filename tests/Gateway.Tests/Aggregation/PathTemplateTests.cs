@@ -7,7 +7,7 @@ public sealed class PathTemplateTests
     private static PathTemplate Parse(string text)
     {
         var names = new List<string>();
-        var template = PathTemplate.Parse(text, (name, optional) =>
+        var template = PathTemplate.Parse(text, (name, optional, inPath) =>
         {
             if (!names.Contains(name))
             {
@@ -30,14 +30,25 @@ public sealed class PathTemplateTests
 
     [Theory]
     [InlineData("../admin", "/users/..%2Fadmin")]
-    [InlineData("..", "/users/%2E%2E")]
-    [InlineData(".", "/users/%2E")]
     [InlineData("a/b?c#d", "/users/a%2Fb%3Fc%23d")]
     [InlineData("%2F", "/users/%252F")]
     [InlineData("x y", "/users/x%20y")]
     public void Render_HostileRouteValue_StaysInOneSegment(string value, string expected)
     {
         Assert.Equal(expected, Render("/users/{id}", new() { ["id"] = value }));
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    public void Render_DotSegmentInPath_IsRefusedNotEncoded(string value)
+    {
+        // %2E%2E is still a dot-segment (RFC 3986 6.2.2.2): downstream servers resolve it.
+        var template = Parse("/users/{id}/profile");
+        Assert.Null(template.Render(new Values(new() { ["id"] = value }), out var missing));
+        Assert.Equal("id", missing!.Name);
+        Assert.Equal("/orders?user=..", Render("/orders?user={id}", new() { ["id"] = ".." }));
+        Assert.Equal("/users/...", Render("/users/{id}", new() { ["id"] = "..." }));
     }
 
     [Fact]
@@ -82,7 +93,7 @@ public sealed class PathTemplateTests
     [InlineData("/users#top", "fragment")]
     public void Parse_BadTemplate_SaysWhy(string text, string expected)
     {
-        var template = PathTemplate.Parse(text, (name, optional) => (new Placeholder(name, optional, 0, -1, []), null), out var error);
+        var template = PathTemplate.Parse(text, (name, optional, inPath) => (new Placeholder(name, optional, 0, -1, []), null), out var error);
         Assert.Null(template);
         Assert.Contains(expected, error, StringComparison.Ordinal);
     }

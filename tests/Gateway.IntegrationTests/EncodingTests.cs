@@ -1,0 +1,233 @@
+using System.Net;
+using Gateway.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gateway.IntegrationTests;
+
+/// <summary>
+/// Values substituted into source paths: percent-encoded for the one path segment or query value they
+/// land in, whatever a client or a downstream's JSON puts in them; missing and optional values.
+/// </summary>
+public sealed class EncodingTests
+{
+    [Fact]
+    public async Task Get_RouteValueWithEncodedSlashesAndDotDots_StaysInOnePathSegment()
+    {
+        await using var downstream = await StartCatchAllDownstreamAsync();
+        await using var gateway = await StartGatewayAsync(downstream, "/agg/{id}", "/users/{id}");
+
+        var answer = await gateway.GetAsync("/agg/..%2F..%2Fadmin");
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var call = Assert.Single(downstream.Requests);
+        Assert.Equal(2, call.RawSegments.Length);
+        Assert.Equal("users", call.RawSegments[0]);
+        // The value the client's route held ("..%2F..%2Fadmin", ASP.NET keeps %2F) arrives as that one segment.
+        Assert.Equal("/users/..%2F..%2Fadmin", call.Path);
+        Assert.DoesNotContain(downstream.Requests, r => r.Path.Contains("admin", StringComparison.Ordinal) && !r.Path.StartsWith("/users/", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("a/b")]
+    [InlineData("../admin")]
+    [InlineData("../../admin")]
+    [InlineData("a?b=c")]
+    [InlineData("a#frag")]
+    [InlineData("a%2Fb")]
+    [InlineData("a&b=c")]
+    [InlineData("%2E%2E")]
+    [InlineData("a b+c")]
+    [InlineData("zoë")]
+    public async Task Get_HostileValueInPathSegment_ReachesTheDownstreamAsThatOneSegment(string value)
+    {
+        await using var downstream = await StartCatchAllDownstreamAsync();
+        await using var gateway = await StartGatewayAsync(downstream, "/agg", "/users/{id}/profile");
+
+        var answer = await gateway.GetAsync("/agg?id=" + Uri.EscapeDataString(value));
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var call = Assert.Single(downstream.Requests);
+        AssertOneSegment(call, "users", value, "profile");
+        Assert.Equal("", call.RawQuery);
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    public async Task Get_ValueThatIsADotSegment_DoesNotClimbOutOfItsSegment(string value)
+    {
+        await using var downstream = await StartCatchAllDownstreamAsync();
+        await using var gateway = await StartGatewayAsync(downstream, "/agg", "/users/{id}/profile");
+
+        var answer = await gateway.GetAsync("/agg?id=" + Uri.EscapeDataString(value));
+
+        // "%2E%2E" is still a dot-segment (RFC 3986 6.2.2.2): no encoding is safe, so the value is refused.
+        Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+        Assert.Equal("application/problem+json", answer.ContentType);
+        Assert.Contains("'id'", answer.Body, StringComparison.Ordinal);
+        Assert.Equal("false", answer.Complete);
+        Assert.Empty(downstream.Requests);
+    }
+
+    [Theory]
+    [InlineData("a&x=2")]
+    [InlineData("a=b")]
+    [InlineData("a/b")]
+    [InlineData("a?b")]
+    [InlineData("a#b")]
+    [InlineData("a%2Fb")]
+    [InlineData("..")]
+    [InlineData("../admin")]
+    [InlineData("a+b c")]
+    public async Task Get_HostileValueInQuery_ReachesTheDownstreamAsThatOneQueryValue(string value)
+    {
+        await using var downstream = await StartCatchAllDownstreamAsync();
+        await using var gateway = await StartGatewayAsync(downstream, "/agg/{id}", "/users/{id}?q={q}&x=1");
+
+        var answer = await gateway.GetAsync("/agg/7?q=" + Uri.EscapeDataString(value));
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var call = Assert.Single(downstream.Requests);
+        Assert.Equal("/users/7", call.Path);
+        Assert.Equal(["users", "7"], call.RawSegments);
+        Assert.Equal(value, call.Query["q"]);
+        Assert.Equal("1", call.Query["x"]);
+        Assert.Equal(2, call.Query.Count);
+    }
+
+    [Theory]
+    [InlineData("../admin")]
+    [InlineData("../../admin?x=1#y")]
+    [InlineData("a/b")]
+    public async Task Get_HostileFieldInInputJson_DependentPathKeepsItInOneSegment(string customerId)
+    {
+        await using var downstream = await TestDownstream.StartAsync((app, d) =>
+        {
+            app.MapGet("/users/{id}", (HttpContext c) =>
+                TestDownstream.WriteJsonAsync(c, System.Text.Json.JsonSerializer.Serialize(new { customerId })));
+            app.MapFallback("{**path}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}"));
+        });
+        var config = new GatewayConfig()
+            .Cluster("users", downstream.BaseAddress)
+            .Aggregate("agg", "/agg/{id}", a => a
+                .Source("profile", "users", "/users/{id}", required: true)
+                .Source("customer", "users", "/customers/{profile.customerId}/orders"));
+        await using var gateway = await TestGateway.StartAsync(config);
+
+        var answer = await gateway.GetAsync("/agg/42");
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal(2, downstream.Requests.Count);
+        var call = Assert.Single(downstream.Requests, r => r.RawTarget.StartsWith("/customers/", StringComparison.Ordinal));
+        AssertOneSegment(call, "customers", customerId, "orders");
+        Assert.DoesNotContain(downstream.Requests, r => r.Path.StartsWith("/admin", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    public async Task Get_InputJsonFieldThatIsADotSegment_DependentPathDoesNotClimbOutOfItsSegment(string customerId)
+    {
+        await using var downstream = await TestDownstream.StartAsync((app, d) =>
+        {
+            app.MapGet("/users/{id}", (HttpContext c) =>
+                TestDownstream.WriteJsonAsync(c, System.Text.Json.JsonSerializer.Serialize(new { customerId })));
+            app.MapFallback("{**path}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}"));
+        });
+        var config = new GatewayConfig()
+            .Cluster("users", downstream.BaseAddress)
+            .Aggregate("agg", "/agg/{id}", a => a
+                .Source("profile", "users", "/users/{id}", required: true)
+                .Source("customer", "users", "/customers/{profile.customerId}/orders"));
+        await using var gateway = await TestGateway.StartAsync(config);
+
+        var answer = await gateway.GetAsync("/agg/42");
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("skipped", answer.ErrorKind("customer"));
+        var call = Assert.Single(downstream.Requests);
+        Assert.StartsWith("/users/", call.RawTarget, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_RequiredValueMissing_Returns400ProblemNamingIt()
+    {
+        await using var downstream = await StartCatchAllDownstreamAsync();
+        await using var gateway = await StartGatewayAsync(downstream, "/agg", "/accounts/{accountNumber}");
+
+        var missing = await gateway.GetAsync("/agg");
+        var empty = await gateway.GetAsync("/agg?accountNumber=");
+
+        foreach (var answer in new[] { missing, empty })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+            Assert.Equal("application/problem+json", answer.ContentType);
+            Assert.Equal("false", answer.Complete);
+            Assert.Equal(400, answer.Root.GetProperty("status").GetInt32());
+            Assert.Contains("accountNumber", answer.Body, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(downstream.Requests);
+    }
+
+    [Fact]
+    public async Task Get_OptionalQueryValue_IsLeftOutWhenMissingAndSentWhenPresent()
+    {
+        await using var downstream = await StartCatchAllDownstreamAsync();
+        await using var gateway = await StartGatewayAsync(downstream, "/agg/{id}", "/orders?user={id}&limit={limit?}");
+
+        var without = await gateway.GetAsync("/agg/7");
+        var with = await gateway.GetAsync("/agg/8?limit=5");
+
+        Assert.Equal(HttpStatusCode.OK, without.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, with.StatusCode);
+        var withoutCall = Assert.Single(downstream.Requests, r => r.Query.GetValueOrDefault("user") == "7");
+        Assert.Equal("/orders?user=7", withoutCall.RawTarget);
+        Assert.DoesNotContain("limit", withoutCall.RawTarget, StringComparison.Ordinal);
+        var withCall = Assert.Single(downstream.Requests, r => r.Query.GetValueOrDefault("user") == "8");
+        Assert.Equal("/orders?user=8&limit=5", withCall.RawTarget);
+    }
+
+    [Fact]
+    public async Task Get_OptionalQueryValueFirstAndMissing_RestOfTheQueryIsWellFormed()
+    {
+        await using var downstream = await StartCatchAllDownstreamAsync();
+        await using var gateway = await StartGatewayAsync(downstream, "/agg/{id}", "/orders?limit={limit?}&user={id}");
+
+        var answer = await gateway.GetAsync("/agg/7");
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("/orders?user=7", Assert.Single(downstream.Requests).RawTarget);
+    }
+
+    // The raw target holds exactly three segments, the middle one the value, percent-encoded; and the
+    // downstream's server routed it there too.
+    private static void AssertOneSegment(ReceivedRequest call, string first, string value, string last)
+    {
+        var segments = call.RawSegments;
+        Assert.True(segments.Length == 3, $"expected 3 segments in {call.RawTarget}");
+        Assert.Equal(first, segments[0]);
+        Assert.Equal(value, Uri.UnescapeDataString(segments[1]));
+        Assert.Equal(last, segments[2]);
+        Assert.DoesNotContain('/', segments[1]);
+        AssertRoutedInShape(call, first, last);
+    }
+
+    // What the downstream server made of the target (decoded, dot-segments removed): still /first/x/last.
+    private static void AssertRoutedInShape(ReceivedRequest call, string first, string last)
+    {
+        var routed = call.Path.Split('/');
+        Assert.True(routed.Length == 4 && routed[1] == first && routed[3] == last,
+            $"the downstream served {call.RawTarget} as {call.Path}, not /{first}/<value>/{last}");
+    }
+
+    private static Task<TestDownstream> StartCatchAllDownstreamAsync() =>
+        TestDownstream.StartAsync((app, d) => app.MapFallback("{**path}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, """{"ok":true}""")));
+
+    private static Task<TestGateway> StartGatewayAsync(TestDownstream downstream, string route, string path) =>
+        TestGateway.StartAsync(new GatewayConfig()
+            .Cluster("users", downstream.BaseAddress)
+            .Aggregate("agg", route, a => a.Source("profile", "users", path, required: true)));
+}

@@ -1,0 +1,211 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gateway.Aggregation;
+using Gateway.Configuration;
+using Gateway.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gateway.IntegrationTests;
+
+/// <summary>
+/// Start-up: the built gateway, run as its own process, refuses a bad configuration file with a message
+/// naming the offending key and a non-zero exit code; GATEWAY_CONFIG / --config choose the file.
+/// </summary>
+public sealed class StartupTests : IDisposable
+{
+    private static readonly Uri Nowhere = new("http://127.0.0.1:9/");
+    private readonly string _folder = Directory.CreateTempSubdirectory("gateway-startup-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public async Task Start_SourceNamesUnknownCluster_ExitsNonZeroNamingTheKey()
+    {
+        var config = ValidConfig();
+        config.Gateway["Aggregates"]!["agg"]!["Sources"]!["profile"]!["Cluster"] = "nosuchcluster";
+
+        var run = await RunWithConfigFileAsync(config);
+
+        AssertRefused(run, "Gateway:Aggregates:agg:Sources:profile:Cluster");
+        Assert.Contains("nosuchcluster", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_SourcesDependOnEachOtherInACycle_ExitsNonZeroNamingTheAggregate()
+    {
+        var config = new GatewayConfig()
+            .Cluster("users", Nowhere)
+            .Aggregate("agg", "/agg/{id}", a => a
+                .Source("profile", "users", "/users/{id}")
+                .Source("first", "users", "/a/{second.id}")
+                .Source("second", "users", "/b/{first.id}"));
+
+        var run = await RunWithConfigFileAsync(config);
+
+        AssertRefused(run, "Gateway:Aggregates:agg:Sources");
+        Assert.Contains("cycle", run.StandardError, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("first", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("second", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_SourceReadsUnknownSource_ExitsNonZeroNamingTheKey()
+    {
+        var config = new GatewayConfig()
+            .Cluster("users", Nowhere)
+            .Aggregate("agg", "/agg/{id}", a => a.Source("customer", "users", "/customers/{ghost.customerId}"));
+
+        var run = await RunWithConfigFileAsync(config);
+
+        AssertRefused(run, "Gateway:Aggregates:agg:Sources:customer:Path");
+        Assert.Contains("ghost", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_TimeoutIsNotATimeSpan_ExitsNonZeroNamingTheKey()
+    {
+        var config = ValidConfig();
+        config.Gateway["Aggregates"]!["agg"]!["Timeout"] = "soon";
+
+        var run = await RunWithConfigFileAsync(config);
+
+        AssertRefused(run, "Gateway:Aggregates:agg:Timeout");
+        Assert.Contains("soon", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_MisspeltKey_ExitsNonZeroNamingTheKey()
+    {
+        var config = ValidConfig();
+        var profile = config.Gateway["Aggregates"]!["agg"]!["Sources"]!["profile"]!.AsObject();
+        profile.Remove("Required");
+        profile["Requried"] = true;
+
+        var run = await RunWithConfigFileAsync(config);
+
+        AssertRefused(run, "Gateway:Aggregates:agg:Sources:profile:Requried");
+    }
+
+    [Fact]
+    public async Task Start_ConfigFileMissing_ExitsNonZeroNamingTheFile()
+    {
+        var missing = Path.Combine(_folder, "missing.json");
+
+        var run = await GatewayProcess.RunToExitAsync(["--config", missing, "--urls", "http://127.0.0.1:0"]);
+
+        AssertRefused(run, "missing.json");
+    }
+
+    [Fact]
+    public async Task Start_ConfigFileIsNotJson_ExitsNonZeroNamingTheFile()
+    {
+        var path = Path.Combine(_folder, "broken.json");
+        await File.WriteAllTextAsync(path, "{ \"Gateway\": { ");
+
+        var run = await GatewayProcess.RunToExitAsync(["--config", path, "--urls", "http://127.0.0.1:0"]);
+
+        AssertRefused(run, "broken.json");
+    }
+
+    [Fact]
+    public async Task Start_BadFileNamedByGatewayConfigVariable_ExitsNonZeroNamingTheKey()
+    {
+        var config = ValidConfig();
+        config.Gateway["Aggregates"]!["agg"]!["Sources"]!["profile"]!["Cluster"] = "nosuchcluster";
+        var path = await WriteAsync(config);
+
+        var run = await GatewayProcess.RunToExitAsync(["--urls", "http://127.0.0.1:0"], new Dictionary<string, string?> { ["GATEWAY_CONFIG"] = path });
+
+        AssertRefused(run, "Gateway:Aggregates:agg:Sources:profile:Cluster");
+    }
+
+    [Fact]
+    public async Task Start_GatewayConfigVariableNamesMissingFile_ExitsNonZeroNamingIt()
+    {
+        var missing = Path.Combine(_folder, "absent.json");
+
+        var run = await GatewayProcess.RunToExitAsync(["--urls", "http://127.0.0.1:0"], new Dictionary<string, string?> { ["GATEWAY_CONFIG"] = missing });
+
+        AssertRefused(run, "absent.json");
+        Assert.Contains("GATEWAY_CONFIG", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_GoodFileNamedByGatewayConfigVariable_ServesItsAggregatesInPlaceOfTheDefaultSettings()
+    {
+        await using var downstream = await TestDownstream.StartAsync((app, d) =>
+            app.MapGet("/users/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, """{"id":"from-test"}""")));
+        var config = new GatewayConfig()
+            .Cluster("users", downstream.BaseAddress)
+            .Aggregate("agg", "/agg/{id}", a => a.Source("profile", "users", "/users/{id}", required: true));
+        // The lifetime log says where the process listens.
+        config.Root["Logging"]!["LogLevel"]!["Microsoft.Hosting.Lifetime"] = "Information";
+        var path = await WriteAsync(config);
+
+        await using var gateway = GatewayProcess.Start(["--urls", "http://127.0.0.1:0"], new Dictionary<string, string?> { ["GATEWAY_CONFIG"] = path });
+        var address = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(30));
+        using var client = new HttpClient { BaseAddress = address, Timeout = Signal.Patience };
+
+        using var answer = await client.GetAsync(new Uri("/agg/7", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Contains("from-test", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("/users/7", downstream.Requests.Single().RawTarget);
+        // The repository's appsettings.json (demo services under /demo) is not loaded on top.
+        using var demo = await client.GetAsync(new Uri("/demo/users/1", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, demo.StatusCode);
+        Assert.False(gateway.HasExited, gateway.ToString());
+    }
+
+    [Fact]
+    public void Build_HopByHopHeaderInPropagateHeaders_ThrowsNamingTheKey()
+    {
+        var config = ValidConfig().PropagateHeaders("X-Request-Id", "Connection");
+        var path = Path.Combine(_folder, "hop.json");
+        File.WriteAllText(path, config.ToJson());
+
+        var error = Assert.Throws<GatewayConfigurationException>(() => GatewayHost.Build(["--config", path, "--urls", "http://127.0.0.1:0"]));
+
+        Assert.Contains("Gateway:PropagateHeaders:1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MapAggregate_CodeFirstSourceNamesUnknownCluster_ThrowsNamingIt()
+    {
+        var path = await WriteAsync(new GatewayConfig().Cluster("users", Nowhere));
+        await using var app = GatewayHost.Build(["--config", path, "--urls", "http://127.0.0.1:0"]);
+
+        var error = Assert.Throws<GatewayConfigurationException>(() =>
+            app.MapAggregate("codeFirst", "/code/{id}", a => a.AddSource("profile", "nosuchcluster", "/users/{id}")));
+
+        Assert.Contains("codeFirst", error.Message, StringComparison.Ordinal);
+        Assert.Contains("profile:Cluster", error.Message, StringComparison.Ordinal);
+    }
+
+    private static GatewayConfig ValidConfig() =>
+        new GatewayConfig()
+            .Cluster("users", Nowhere)
+            .Downstream("users", maxConcurrency: 1, maxQueue: 0, timeout: TimeSpan.FromSeconds(1))
+            .PropagateHeaders("X-Request-Id")
+            .Aggregate("agg", "/agg/{id}", a => a.Source("profile", "users", "/users/{id}", required: true), timeout: TimeSpan.FromSeconds(2));
+
+    private static void AssertRefused(GatewayProcess run, string named)
+    {
+        Assert.True(run.ExitCode != 0, $"the gateway exited with 0; {run}");
+        Assert.Contains(named, run.StandardError, StringComparison.Ordinal);
+        // An operator's mistake is reported, not a crash.
+        Assert.DoesNotContain("Unhandled exception", run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.StandardError, StringComparison.Ordinal);
+    }
+
+    private async Task<GatewayProcess> RunWithConfigFileAsync(GatewayConfig config) =>
+        await GatewayProcess.RunToExitAsync(["--config", await WriteAsync(config), "--urls", "http://127.0.0.1:0"]);
+
+    private async Task<string> WriteAsync(GatewayConfig config)
+    {
+        var path = Path.Combine(_folder, $"{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, config.ToJson());
+        return path;
+    }
+}
