@@ -17,7 +17,7 @@ public sealed class HeaderPropagationTests
     [Fact]
     public void Select_HeaderNamedInConnection_IsHopByHopAndNotSent()
     {
-        var inbound = new HeaderDictionary { ["Connection"] = "keep-alive, X-Request-Id", ["X-Request-Id"] = "r" , ["Authorization"] = "a" };
+        var inbound = new HeaderDictionary { ["Connection"] = "keep-alive, X-Request-Id", ["X-Request-Id"] = "r", ["Authorization"] = "a" };
         var selected = HeaderPropagation.Select(inbound, ["X-Request-Id", "Authorization"]);
         Assert.Equal(["Authorization"], selected.Select(h => h.Key));
     }
