@@ -95,6 +95,7 @@ public sealed class LimitsTests
             Assert.Equal("rejected", rejected.ErrorKind("profile"));
             Assert.Single(downstream.Requests);
 
+            var releasedAt = EventClock.Next();
             release.Set();
             var answers = await Task.WhenAll(queued).WaitAsync(Signal.Patience);
             var waited = Assert.Single(answers, a => a.Complete == "true");
@@ -102,9 +103,8 @@ public sealed class LimitsTests
             Assert.Equal(HttpStatusCode.OK, (await first.WaitAsync(Signal.Patience)).StatusCode);
 
             // The queued call reached the downstream only once the slot was free.
-            var firstCall = downstream.RequestsTo("/users/first").Single();
             var queuedCall = Assert.Single(downstream.Requests, r => r.Path != "/users/first");
-            Assert.True(queuedCall.ArrivedAt > firstCall.FinishedAt, "the queued call ran while the slot was taken");
+            Assert.True(queuedCall.ArrivedAt > releasedAt, "the queued call ran while the slot was taken");
             Assert.Equal("ok", waited.Outcome("profile"));
         }
         finally
@@ -139,9 +139,7 @@ public sealed class LimitsTests
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.Equal("true", answer.Complete);
         Assert.False(met[0] && met[1], "the two sources ran at the same time");
-        var calls = downstream.RequestsTo("/part").OrderBy(r => r.ArrivedAt).ToList();
-        Assert.Equal(2, calls.Count);
-        Assert.True(calls[1].ArrivedAt > calls[0].FinishedAt, "the second source started before the first finished");
+        Assert.Equal(2, downstream.RequestsTo("/part").Count);
     }
 
     [Theory]

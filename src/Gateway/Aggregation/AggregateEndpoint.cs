@@ -35,9 +35,10 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
         }
 
         var headers = HeaderPropagation.Select(context.Request.Headers, plan.PropagateHeaders);
-        var results = await executor.ExecuteAsync(plan, new AggregateRequest(clientValues, headers), context.RequestAborted).ConfigureAwait(false);
+        SourceResult[]? results = null;
         try
         {
+            results = await executor.ExecuteAsync(plan, new AggregateRequest(clientValues, headers), context.RequestAborted).ConfigureAwait(false);
             if (context.RequestAborted.IsCancellationRequested)
             {
                 return;
@@ -54,7 +55,7 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
         }
         finally
         {
-            foreach (var result in results)
+            foreach (var result in results ?? [])
             {
                 result.Body?.Return();
             }

@@ -8,7 +8,7 @@ namespace Gateway.Aggregation;
 /// from the <c>ReverseProxy:Clusters</c> and <c>Gateway</c> sections. Code-first aggregates go through the
 /// same compiler.
 /// </summary>
-internal sealed class AggregationCatalog : IDisposable
+internal sealed class AggregationCatalog
 {
     private readonly List<string> _errors = [];
 
@@ -26,6 +26,10 @@ internal sealed class AggregationCatalog : IDisposable
             if (string.IsNullOrWhiteSpace(header) || HeaderPropagation.IsHopByHop(header))
             {
                 _errors.Add($"Gateway:PropagateHeaders:{i}: '{header}' cannot be propagated (empty, hop-by-hop or connection-specific)");
+            }
+            else if (header.Equals("Accept", StringComparison.OrdinalIgnoreCase) || header.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+            {
+                _errors.Add($"Gateway:PropagateHeaders:{i}: '{header}' cannot be propagated (the gateway always asks for JSON and sends no body)");
             }
         }
 
@@ -69,8 +73,6 @@ internal sealed class AggregationCatalog : IDisposable
         var downstreams = definition.Sources.Select(s => Downstreams.TryGet(s.Cluster, out var d) ? d : throw new InvalidOperationException($"unknown cluster {s.Cluster}"));
         return new AggregatePlan(definition, [.. downstreams], Options.PropagateHeaders);
     }
-
-    public void Dispose() => Downstreams.Dispose();
 
     private T? Bind<T>(Func<T?> bind)
     {

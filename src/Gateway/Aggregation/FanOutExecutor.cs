@@ -37,7 +37,17 @@ internal sealed partial class FanOutExecutor(DownstreamTransport transport, Time
             return SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), messages.Deadline);
         }
 
-        var uri = plan.GetUri(index, run, out var missing);
+        Uri? uri;
+        Placeholder? missing;
+        try
+        {
+            uri = plan.GetUri(index, run, out missing);
+        }
+        catch (UriFormatException)
+        {
+            return SourceResult.Skipped("not called: its address could not be built from the values (too long)", SourceOutcome.Skipped);
+        }
+
         if (uri is null)
         {
             var reason = PathTemplate.IsDotSegment(run.Get(missing!)) ? "is '.' or '..', which cannot be sent as a path segment" : "has no value";

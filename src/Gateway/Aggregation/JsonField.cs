@@ -28,10 +28,23 @@ internal static class JsonField
 
         return reader.TokenType switch
         {
-            JsonTokenType.String => reader.GetString(),
+            JsonTokenType.String => GetString(ref reader),
             JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
             _ => null,
         };
+    }
+
+    // Valid UTF-8 can still escape a lone surrogate ("\ud800"), which has no string value: treat as missing.
+    private static string? GetString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     // Leaves the reader on the value of `segment` inside the current object or array.

@@ -50,6 +50,12 @@ internal sealed class PathTemplate
         var questionMark = QueryStart(text);
         var pathText = questionMark < 0 ? text : text[..questionMark];
         var path = ParseParts(pathText, inQuery: false, resolve, ref error);
+        if (error is null && FindDotOnlySegment(path) is { } segment)
+        {
+            error = $"'{text}': the segment '{segment}' could render as '.' or '..'; a placeholder must fill its segment alone or share it with text other than dots";
+            return null;
+        }
+
         var query = new List<QueryParameter>();
         if (questionMark >= 0 && error is null)
         {
@@ -74,6 +80,53 @@ internal sealed class PathTemplate
         }
 
         return error is null ? new PathTemplate(text, path, [.. query]) : null;
+    }
+
+    // A segment of placeholders and dots only (".{a}", "{a}{b}") can render as a dot-segment even though
+    // each value is checked on its own; a lone placeholder is checked when its value is known.
+    private static string? FindDotOnlySegment(Part[] path)
+    {
+        var segment = new System.Text.StringBuilder();
+        var placeholders = 0;
+        var dots = 0;
+        var onlyDots = true;
+        string? Close()
+        {
+            var found = placeholders > 0 && onlyDots && (placeholders > 1 || dots > 0) ? segment.ToString() : null;
+            segment.Clear();
+            placeholders = dots = 0;
+            onlyDots = true;
+            return found;
+        }
+
+        foreach (var part in path)
+        {
+            if (part.Placeholder is { } placeholder)
+            {
+                placeholders++;
+                segment.Append('{').Append(placeholder.Name).Append('}');
+                continue;
+            }
+
+            foreach (var c in part.Literal!)
+            {
+                if (c == '/')
+                {
+                    if (Close() is { } found)
+                    {
+                        return found;
+                    }
+
+                    continue;
+                }
+
+                segment.Append(c);
+                onlyDots &= c == '.';
+                dots += c == '.' ? 1 : 0;
+            }
+        }
+
+        return Close();
     }
 
     // The first '?' outside braces: the one in "{limit?}" does not start a query.

@@ -27,7 +27,9 @@ internal static class SourceOutcomeNames
         JsonEncodedText.Encode("skipped"),
     ];
 
+    private static readonly string[] Strings = [.. Names.Select(n => n.ToString())];
+
     public static JsonEncodedText ToJson(this SourceOutcome outcome) => Names[(int)outcome];
 
-    public static string ToName(this SourceOutcome outcome) => outcome.ToJson().ToString();
+    public static string ToName(this SourceOutcome outcome) => Strings[(int)outcome];
 }

@@ -3,8 +3,10 @@ namespace Gateway.Downstream;
 /// <summary>
 /// Caps the calls in flight to one downstream across all requests, with a bounded queue behind the cap.
 /// A caller that finds both the slots and the queue full is turned away at once instead of waiting.
+/// Not disposable on purpose: calls may still be leaving it at shutdown, and without an
+/// AvailableWaitHandle the semaphore holds nothing to release.
 /// </summary>
-internal sealed class ConcurrencyGate : IDisposable
+internal sealed class ConcurrencyGate
 {
     private readonly SemaphoreSlim _slots;
     private readonly int _capacity;
@@ -41,8 +43,6 @@ internal sealed class ConcurrencyGate : IDisposable
         Interlocked.Decrement(ref _occupancy);
         _slots.Release();
     }
-
-    public void Dispose() => _slots.Dispose();
 
     private async ValueTask<bool> WaitForSlotAsync(CancellationToken cancellationToken)
     {

@@ -3,7 +3,7 @@ using Gateway.Configuration;
 namespace Gateway.Downstream;
 
 /// <summary>The downstream services aggregates can call, keyed by YARP cluster id.</summary>
-internal sealed class DownstreamRegistry : IDisposable
+internal sealed class DownstreamRegistry
 {
     /// <summary>Timeout of a call when neither its source nor its downstream sets one.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
@@ -84,13 +84,5 @@ internal sealed class DownstreamRegistry : IDisposable
         }
 
         return new DownstreamRegistry(downstreams);
-    }
-
-    public void Dispose()
-    {
-        foreach (var downstream in _downstreams.Values)
-        {
-            downstream.Dispose();
-        }
     }
 }

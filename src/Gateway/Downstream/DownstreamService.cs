@@ -1,7 +1,7 @@
 namespace Gateway.Downstream;
 
 /// <summary>One downstream service (a YARP cluster as the aggregates see it): its destinations and limits.</summary>
-internal sealed class DownstreamService : IDisposable
+internal sealed class DownstreamService
 {
     private readonly string[] _destinations;
     private uint _next;
@@ -31,6 +31,4 @@ internal sealed class DownstreamService : IDisposable
     /// <summary>Index of the destination the next call goes to (round robin).</summary>
     public int NextDestination() =>
         _destinations.Length == 1 ? 0 : (int)(Interlocked.Increment(ref _next) % (uint)_destinations.Length);
-
-    public void Dispose() => Gate.Dispose();
 }

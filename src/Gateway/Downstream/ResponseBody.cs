@@ -32,15 +32,12 @@ internal static class ResponseBody
             var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await using (stream.ConfigureAwait(false))
             {
-                while (true)
+                // The pool may hand out more than `limit`: stop at the limit, never ask for 0 bytes
+                // (a network stream can wait for data on a 0-byte read).
+                while (length < limit)
                 {
                     if (length == buffer.Length)
                     {
-                        if (length >= limit)
-                        {
-                            break;
-                        }
-
                         var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit));
                         buffer.AsSpan(0, length).CopyTo(larger);
                         ArrayPool<byte>.Shared.Return(buffer);

@@ -61,11 +61,9 @@ public class MergeBenchmarks
     public void Setup()
     {
         var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(Configuration))).Build();
-        using (var catalog = new AggregationCatalog(configuration))
-        {
-            catalog.ThrowIfInvalid();
-            _definition = catalog.Configured.Single();
-        }
+        var catalog = new AggregationCatalog(configuration);
+        catalog.ThrowIfInvalid();
+        _definition = catalog.Configured.Single();
 
         var bytes = Encoding.UTF8.GetBytes(DownstreamJson);
         _length = bytes.Length;

@@ -12,13 +12,13 @@ public sealed class AggregateCompilerTests
 
     private static IReadOnlyList<string> Errors(string gateway)
     {
-        using var catalog = AggregationCatalogTests.Load($$"""{ {{Clusters}}, "Gateway": {{gateway}} }""");
+        var catalog = AggregationCatalogTests.Load($$"""{ {{Clusters}}, "Gateway": {{gateway}} }""");
         return Assert.Throws<GatewayConfigurationException>(catalog.ThrowIfInvalid).Errors;
     }
 
     private static AggregateDefinition Compile(string gateway)
     {
-        using var catalog = AggregationCatalogTests.Load($$"""{ {{Clusters}}, "Gateway": {{gateway}} }""");
+        var catalog = AggregationCatalogTests.Load($$"""{ {{Clusters}}, "Gateway": {{gateway}} }""");
         catalog.ThrowIfInvalid();
         return catalog.Configured.Single();
     }
@@ -50,6 +50,8 @@ public sealed class AggregateCompilerTests
     [InlineData("""{ "Downstreams": { "users": { "MaxResponseBytes": 0 } } }""", "Gateway:Downstreams:users:MaxResponseBytes")]
     [InlineData("""{ "PropagateHeaders": [ "X-Request-Id", "Connection" ] }""", "Gateway:PropagateHeaders:1")]
     [InlineData("""{ "PropagateHeaders": [ "Transfer-Encoding" ] }""", "Gateway:PropagateHeaders:0")]
+    [InlineData("""{ "PropagateHeaders": [ "Accept" ] }""", "Gateway:PropagateHeaders:0")]
+    [InlineData("""{ "PropagateHeaders": [ "X-Request-Id", "Content-Type" ] }""", "Gateway:PropagateHeaders:1")]
     public void Compile_BadSetting_NamesTheKey(string gateway, string key)
     {
         Assert.Contains(Errors(gateway), e => e.StartsWith(key + ":", StringComparison.Ordinal));
@@ -58,7 +60,7 @@ public sealed class AggregateCompilerTests
     [Fact]
     public void Compile_BadDestinationAddress_NamesTheKey()
     {
-        using var catalog = AggregationCatalogTests.Load("""{ "ReverseProxy": { "Clusters": { "users": { "Destinations": { "a": { "Address": "users.internal" } } } } } }""");
+        var catalog = AggregationCatalogTests.Load("""{ "ReverseProxy": { "Clusters": { "users": { "Destinations": { "a": { "Address": "users.internal" } } } } } }""");
         var errors = Assert.Throws<GatewayConfigurationException>(catalog.ThrowIfInvalid).Errors;
         Assert.Contains(errors, e => e.StartsWith("ReverseProxy:Clusters:users:Destinations:a:Address:", StringComparison.Ordinal));
     }

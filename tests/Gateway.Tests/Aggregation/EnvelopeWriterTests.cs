@@ -11,7 +11,7 @@ public sealed class EnvelopeWriterTests
 {
     private static AggregateDefinition Definition(bool requiredB = false)
     {
-        using var catalog = AggregationCatalogTests.Load($$"""
+        var catalog = AggregationCatalogTests.Load($$"""
             { "ReverseProxy": { "Clusters": { "users": { "Destinations": { "a": { "Address": "http://users.test/" } } } } },
               "Gateway": { "Aggregates": { "x": { "Route": "/x", "Sources": {
                 "a": { "Cluster": "users", "Path": "/a", "Required": true },

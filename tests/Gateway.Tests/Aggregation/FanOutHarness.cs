@@ -70,7 +70,6 @@ internal sealed class FanOutHarness : IDisposable
     public void Dispose()
     {
         _transport.Dispose();
-        _catalog.Dispose();
     }
 
     private sealed class FuncHandler(Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> handler) : HttpMessageHandler

@@ -5,7 +5,7 @@ namespace Gateway.Tests.Aggregation;
 
 public sealed class JsonFieldTests
 {
-    private const string Json = """{"id":7,"name":"Ann","skip":{"customerId":"wrong"},"customerId":"c-1","vip":true,"address":{"city":"Oslo"},"tags":["a","b"],"none":null}""";
+    private const string Json = """{"id":7,"name":"Ann","skip":{"customerId":"wrong"},"customerId":"c-1","vip":true,"address":{"city":"Oslo"},"tags":["a","b"],"none":null,"lone":"\ud800"}""";
 
     [Theory]
     [InlineData("customerId", "c-1")]
@@ -25,6 +25,7 @@ public sealed class JsonFieldTests
     [InlineData("tags")]
     [InlineData("tags.5")]
     [InlineData("name.first")]
+    [InlineData("lone")]
     public void GetScalar_PathNotToScalar_ReturnsNull(string path)
     {
         Assert.Null(JsonField.GetScalar(Encoding.UTF8.GetBytes(Json), path.Split('.')));

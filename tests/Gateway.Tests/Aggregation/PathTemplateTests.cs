@@ -76,6 +76,13 @@ public sealed class PathTemplateTests
         Assert.Equal("id", missing!.Name);
     }
 
+    [Theory]
+    [InlineData("/x/{a}/y")]
+    [InlineData("/x/v.{a}")]
+    [InlineData("/x/{a}.json")]
+    [InlineData("/x/{a}-{b}")]
+    public void Parse_PlaceholderWithNonDotText_IsAccepted(string text) => Parse(text);
+
     [Fact]
     public void Constant_NoPlaceholders_IsThePath()
     {
@@ -91,6 +98,9 @@ public sealed class PathTemplateTests
     [InlineData("/users/{}", "not a valid placeholder")]
     [InlineData("/users?{name}=1", "query parameter names must be literal")]
     [InlineData("/users#top", "fragment")]
+    [InlineData("/x/.{a}/y", "could render as '.' or '..'")]
+    [InlineData("/x/{a}{b}", "could render as '.' or '..'")]
+    [InlineData("/x/{a}./y", "could render as '.' or '..'")]
     public void Parse_BadTemplate_SaysWhy(string text, string expected)
     {
         var template = PathTemplate.Parse(text, (name, optional, inPath) => (new Placeholder(name, optional, 0, -1, []), null), out var error);

@@ -14,7 +14,7 @@ public sealed class AggregationCatalogTests
 
     private static IReadOnlyList<string> Errors(string json)
     {
-        using var catalog = Load(json);
+        var catalog = Load(json);
         var ex = Assert.Throws<GatewayConfigurationException>(catalog.ThrowIfInvalid);
         return ex.Errors;
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Gateway.Downstream;
+using Gateway.Tests.Aggregation;
 
 namespace Gateway.Tests.Downstream;
 
@@ -71,6 +72,55 @@ public sealed class ResponseBodyTests
         var body = await ResponseBody.ReadAsync(new StreamContent(new MemoryStream(bytes)), 1 << 20, CancellationToken.None);
         Assert.True(body!.Span.SequenceEqual(bytes));
         body.Return();
+    }
+
+    [Fact]
+    public async Task ReadAsync_CapPlusOneBytesThenSilence_FailsWithoutWaitingForMore()
+    {
+        // Like a socket: the body stops one byte past the cap and the connection stays open.
+        var content = new StreamContent(new StallingStream(new byte[1025]));
+        var body = await ResponseBody.ReadAsync(content, 1024, CancellationToken.None).AsTask().Within();
+        Assert.Null(body);
+    }
+
+    private sealed class StallingStream(byte[] data) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (buffer.Length == 0 || _position == data.Length)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
+            var n = Math.Min(buffer.Length, data.Length - _position);
+            data.AsSpan(_position, n).CopyTo(buffer.Span);
+            _position += n;
+            return n;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private sealed class CountingStream(long length) : Stream
