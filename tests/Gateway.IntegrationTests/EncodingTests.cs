@@ -103,18 +103,8 @@ public sealed class EncodingTests
     [InlineData("a/b")]
     public async Task Get_HostileFieldInInputJson_DependentPathKeepsItInOneSegment(string customerId)
     {
-        await using var downstream = await TestDownstream.StartAsync((app, d) =>
-        {
-            app.MapGet("/users/{id}", (HttpContext c) =>
-                TestDownstream.WriteJsonAsync(c, System.Text.Json.JsonSerializer.Serialize(new { customerId })));
-            app.MapFallback("{**path}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}"));
-        });
-        var config = new GatewayConfig()
-            .Cluster("users", downstream.BaseAddress)
-            .Aggregate("agg", "/agg/{id}", a => a
-                .Source("profile", "users", "/users/{id}", required: true)
-                .Source("customer", "users", "/customers/{profile.customerId}/orders"));
-        await using var gateway = await TestGateway.StartAsync(config);
+        await using var downstream = await StartProfileDownstreamAsync(customerId);
+        await using var gateway = await StartCustomerOrdersGatewayAsync(downstream);
 
         var answer = await gateway.GetAsync("/agg/42");
 
@@ -130,18 +120,8 @@ public sealed class EncodingTests
     [InlineData(".")]
     public async Task Get_InputJsonFieldThatIsADotSegment_DependentPathDoesNotClimbOutOfItsSegment(string customerId)
     {
-        await using var downstream = await TestDownstream.StartAsync((app, d) =>
-        {
-            app.MapGet("/users/{id}", (HttpContext c) =>
-                TestDownstream.WriteJsonAsync(c, System.Text.Json.JsonSerializer.Serialize(new { customerId })));
-            app.MapFallback("{**path}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}"));
-        });
-        var config = new GatewayConfig()
-            .Cluster("users", downstream.BaseAddress)
-            .Aggregate("agg", "/agg/{id}", a => a
-                .Source("profile", "users", "/users/{id}", required: true)
-                .Source("customer", "users", "/customers/{profile.customerId}/orders"));
-        await using var gateway = await TestGateway.StartAsync(config);
+        await using var downstream = await StartProfileDownstreamAsync(customerId);
+        await using var gateway = await StartCustomerOrdersGatewayAsync(downstream);
 
         var answer = await gateway.GetAsync("/agg/42");
 
@@ -230,4 +210,20 @@ public sealed class EncodingTests
         TestGateway.StartAsync(new GatewayConfig()
             .Cluster("users", downstream.BaseAddress)
             .Aggregate("agg", route, a => a.Source("profile", "users", path, required: true)));
+
+    // A profile whose customerId is the hostile value, and any other path answering {}.
+    private static Task<TestDownstream> StartProfileDownstreamAsync(string customerId) =>
+        TestDownstream.StartAsync((app, d) =>
+        {
+            app.MapGet("/users/{id}", (HttpContext c) =>
+                TestDownstream.WriteJsonAsync(c, System.Text.Json.JsonSerializer.Serialize(new { customerId })));
+            app.MapFallback("{**path}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}"));
+        });
+
+    private static Task<TestGateway> StartCustomerOrdersGatewayAsync(TestDownstream downstream) =>
+        TestGateway.StartAsync(new GatewayConfig()
+            .Cluster("users", downstream.BaseAddress)
+            .Aggregate("agg", "/agg/{id}", a => a
+                .Source("profile", "users", "/users/{id}", required: true)
+                .Source("customer", "users", "/customers/{profile.customerId}/orders")));
 }

@@ -66,13 +66,7 @@ public sealed class StatusTests
     public async Task Get_RequiredSourceUnavailable_Returns502WithUnavailableError()
     {
         await using var downstream = await StartDownstreamAsync();
-        var config = new GatewayConfig()
-            .Cluster("users", downstream.BaseAddress)
-            .Cluster("closed", new Uri($"http://127.0.0.1:{Ports.Closed()}/"))
-            .Aggregate("agg", "/agg/{id}", a => a
-                .Source("profile", "users", "/users/{id}", required: true)
-                .Source("extra", "closed", "/users/{id}", required: true));
-        await using var gateway = await TestGateway.StartAsync(config);
+        await using var gateway = await StartWithClosedExtraAsync(downstream, extraRequired: true);
 
         var answer = await gateway.GetAsync("/agg/42");
 
@@ -87,13 +81,7 @@ public sealed class StatusTests
     public async Task Get_OptionalSourceUnavailable_Returns200WithUnavailableError()
     {
         await using var downstream = await StartDownstreamAsync();
-        var config = new GatewayConfig()
-            .Cluster("users", downstream.BaseAddress)
-            .Cluster("closed", new Uri($"http://127.0.0.1:{Ports.Closed()}/"))
-            .Aggregate("agg", "/agg/{id}", a => a
-                .Source("profile", "users", "/users/{id}", required: true)
-                .Source("extra", "closed", "/users/{id}"));
-        await using var gateway = await TestGateway.StartAsync(config);
+        await using var gateway = await StartWithClosedExtraAsync(downstream, extraRequired: false);
 
         var answer = await gateway.GetAsync("/agg/42");
 
@@ -200,4 +188,13 @@ public sealed class StatusTests
             .Aggregate("agg", "/agg/{id}", a => a
                 .Source("profile", "users", "/users/{id}", required: true)
                 .Source("extra", "users", extraPath, required: required)));
+
+    // "extra" points at a 127.0.0.1 port nothing listens on.
+    private static Task<TestGateway> StartWithClosedExtraAsync(TestDownstream downstream, bool extraRequired) =>
+        TestGateway.StartAsync(new GatewayConfig()
+            .Cluster("users", downstream.BaseAddress)
+            .Cluster("closed", new Uri($"http://127.0.0.1:{Ports.Closed()}/"))
+            .Aggregate("agg", "/agg/{id}", a => a
+                .Source("profile", "users", "/users/{id}", required: true)
+                .Source("extra", "closed", "/users/{id}", required: extraRequired)));
 }
