@@ -1,6 +1,7 @@
 using Gateway.Aggregation;
 using Gateway.Configuration;
 using Gateway.Demo;
+using Gateway.Proxy;
 
 namespace Gateway;
 
@@ -15,12 +16,16 @@ public static class GatewayHost
         var builder = WebApplication.CreateBuilder(args);
         builder.AddGatewayConfiguration();     // --config / GATEWAY_CONFIG, else the root appsettings.json
         builder.Services.AddProblemDetails();
+        builder.Services.AddGatewayProxy(builder.Configuration);   // YARP: clusters, health, transport, routes
         builder.Services.AddAggregation();
+        builder.Services.AddDemoDownstreams(builder.Configuration);
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseRequestTimeouts();              // a route's Timeout (YARP maps it onto ASP.NET Core's request timeouts)
         app.MapDemoDownstreams();              // in-process demo services under /demo (Demo:Enabled)
         app.MapAggregates();                   // one endpoint per configured aggregate
+        app.MapGatewayProxy();                 // pass-through routes (ReverseProxy:Routes)
         return app;
     }
 }

@@ -29,6 +29,13 @@ public sealed class AggregateBuilder
         return this;
     }
 
+    /// <summary>Whether a failed required source ends the request at once (default true).</summary>
+    public AggregateBuilder WithFailFast(bool failFast)
+    {
+        _options = _options with { FailFast = failFast };
+        return this;
+    }
+
     /// <summary>Adds a source calling <paramref name="path"/> on cluster <paramref name="cluster"/>.</summary>
     public AggregateBuilder AddSource(string name, string cluster, string path, bool required = false, TimeSpan? timeout = null)
     {

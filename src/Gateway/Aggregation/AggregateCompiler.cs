@@ -174,6 +174,7 @@ internal static class AggregateCompiler
             Method = method,
             Timeout = timeout,
             MaxParallel = options.MaxParallel,
+            FailFast = options.FailFast,
             Sources = sources,
             ClientValues = clientValues,
             ClientValueRequired = clientRequired,

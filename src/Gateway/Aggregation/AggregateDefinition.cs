@@ -20,6 +20,9 @@ internal sealed record AggregateDefinition
 
     public required int MaxParallel { get; init; }
 
+    /// <summary>Whether a failed required source ends the request at once, cancelling the calls still running.</summary>
+    public required bool FailFast { get; init; }
+
     /// <summary>Sources in the order they were declared; dependencies point into this array.</summary>
     public required IReadOnlyList<SourceDefinition> Sources { get; init; }
 

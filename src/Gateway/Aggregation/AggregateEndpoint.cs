@@ -35,10 +35,11 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
         }
 
         var headers = HeaderPropagation.Select(context.Request.Headers, plan.PropagateHeaders);
+        var deadline = RequestBudget.Shorten(definition.Timeout, context.Request.Headers, plan.BudgetHeader);
         SourceResult[]? results = null;
         try
         {
-            results = await executor.ExecuteAsync(plan, new AggregateRequest(clientValues, headers), context.RequestAborted).ConfigureAwait(false);
+            results = await executor.ExecuteAsync(plan, new AggregateRequest(clientValues, headers, deadline, context), context.RequestAborted).ConfigureAwait(false);
             if (context.RequestAborted.IsCancellationRequested)
             {
                 return;
@@ -49,6 +50,11 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
             response.StatusCode = verdict.StatusCode;
             response.ContentType = "application/json; charset=utf-8";
             response.Headers[CompleteHeader] = verdict.Complete ? "true" : "false";
+            if (verdict.RetryAfter is { } retryAfter)
+            {
+                response.Headers.RetryAfter = RequestBudget.WholeSeconds(retryAfter);
+            }
+
             var elapsedMs = (long)timeProvider.GetElapsedTime(started).TotalMilliseconds;
             EnvelopeWriter.Write(response.BodyWriter, definition, results, verdict, elapsedMs);
             await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using Gateway.Downstream;
+using Yarp.ReverseProxy.Model;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Aggregation;
@@ -6,20 +8,18 @@ namespace Gateway.Aggregation;
 /// <summary>An aggregate bound to the downstreams its sources call; built once at start-up.</summary>
 internal sealed class AggregatePlan
 {
-    private static readonly UriCreationOptions Verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
+    // Per source: the address of a source whose path has no placeholders, per destination.
+    private readonly FixedAddress?[] _fixedAddresses;
 
-    // Per source, per destination: the address of a source whose path has no placeholders.
-    private readonly Uri[]?[] _fixedUris;
-
-    public AggregatePlan(AggregateDefinition definition, IReadOnlyList<DownstreamService> downstreams, IReadOnlyList<string> propagateHeaders)
+    public AggregatePlan(AggregateDefinition definition, IReadOnlyList<DownstreamService> downstreams, string budgetHeader)
     {
         Definition = definition;
+        BudgetHeader = budgetHeader;
         Downstreams = [.. downstreams];
-        PropagateHeaders = [.. propagateHeaders];
+        // A header is read from the request when any source's cluster receives it.
+        PropagateHeaders = [.. Downstreams.SelectMany(d => d.PropagateHeaders).Distinct(StringComparer.OrdinalIgnoreCase)];
         Messages = [.. definition.Sources.Select((s, i) => new SourceMessages(s, Downstreams[i], definition.Timeout))];
-        _fixedUris = [.. definition.Sources.Select((s, i) => s.Path.Constant is { } path
-            ? Downstreams[i].Destinations.Select(d => CreateUri(d, path)).ToArray()
-            : null)];
+        _fixedAddresses = [.. definition.Sources.Select(s => s.Path.Constant is { } path ? new FixedAddress(path) : null)];
     }
 
     public AggregateDefinition Definition { get; }
@@ -29,30 +29,48 @@ internal sealed class AggregatePlan
 
     public string[] PropagateHeaders { get; }
 
+    /// <summary>Header in which a client may send its own, shorter, budget (whole milliseconds).</summary>
+    public string BudgetHeader { get; }
+
     /// <summary>The client-facing failure messages of each source, by source index.</summary>
     public SourceMessages[] Messages { get; }
 
-    /// <summary>The address of one call of source <paramref name="source"/>; null when a placeholder has no value.</summary>
-    public Uri? GetUri(int source, IPlaceholderValues values, out Placeholder? missing)
+    /// <summary>Where one call of source <paramref name="source"/> goes, on whichever destination; null when a placeholder has no value.</summary>
+    public IDownstreamAddress? GetAddress(int source, IPlaceholderValues values, out Placeholder? missing)
     {
-        var downstream = Downstreams[source];
-        var destination = downstream.NextDestination();
-        if (_fixedUris[source] is { } fixedUris)
+        if (_fixedAddresses[source] is { } fixedAddress)
         {
             missing = null;
-            return fixedUris[destination];
+            return fixedAddress;
         }
 
         var path = Definition.Sources[source].Path.Render(values, out missing);
-        return path is null ? null : CreateUri(downstream.Destinations[destination], path);
+        return path is null ? null : new RenderedAddress(path);
     }
 
     // The path is already encoded segment by segment; canonicalization could only undo that (e.g. %2E%2E).
-    private static Uri CreateUri(string destination, string path) => new(destination + path, in Verbatim);
+    private static readonly UriCreationOptions Verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
+
+    private static Uri CreateUri(DestinationModel destination, string path) => new(destination.Config.Address.TrimEnd('/') + path, in Verbatim);
+
+    private sealed class RenderedAddress(string path) : IDownstreamAddress
+    {
+        public Uri GetUri(DestinationModel destination) => CreateUri(destination, path);
+    }
+
+    // Destinations come and go with YARP's configuration: the URI is kept per destination model, weakly.
+    private sealed class FixedAddress(string path) : IDownstreamAddress
+    {
+        private readonly ConditionalWeakTable<DestinationModel, Uri> _uris = [];
+
+        public Uri GetUri(DestinationModel destination) =>
+            _uris.TryGetValue(destination, out var uri) ? uri : _uris.GetValue(destination, d => CreateUri(d, path));
+    }
 }
 
-/// <summary>What a request brings to the fan-out: client values by index and the headers to propagate.</summary>
-internal readonly record struct AggregateRequest(string?[] ClientValues, KeyValuePair<string, StringValues>[] Headers);
+/// <summary>What a request brings to the fan-out: client values by index, the headers to propagate,
+/// the deadline (possibly shortened by the client's budget) and the request itself for load balancing.</summary>
+internal readonly record struct AggregateRequest(string?[] ClientValues, KeyValuePair<string, StringValues>[] Headers, TimeSpan Deadline, HttpContext? Context = null);
 
 /// <summary>
 /// A source's failure messages, built once: they name the downstream by cluster id, never by address.
@@ -61,17 +79,35 @@ internal sealed class SourceMessages(SourceDefinition source, DownstreamService 
 {
     public string Timeout { get; } = $"no answer within {Milliseconds(source.Timeout)} ms";
 
-    public string Deadline { get; } = $"cut off by the aggregate's deadline of {Milliseconds(deadline)} ms";
+    public string TimeoutQueued { get; } = $"no free slot at downstream '{downstream.Id}' within {Milliseconds(source.Timeout)} ms: timed out while still queued";
+
+    public string Deadline { get; } = $"cut off by the request's deadline of {Milliseconds(deadline)} ms";
+
+    public string AttemptTimeout { get; } = $"downstream '{downstream.Id}' did not answer within its attempt timeout";
 
     public string Rejected { get; } = $"downstream '{downstream.Id}' is at its concurrency limit";
 
+    public string CircuitOpen { get; } = $"downstream '{downstream.Id}' is failing: its circuit breaker is open, the call was not sent";
+
     public string Unavailable { get; } = $"downstream '{downstream.Id}' could not be reached or dropped the connection";
+
+    public string NoDestination { get; } = $"downstream '{downstream.Id}' has no available destination";
 
     public string TooLarge { get; } = $"response of downstream '{downstream.Id}' is larger than {downstream.MaxResponseBytes} bytes";
 
     public string NotJson { get; } = $"response of downstream '{downstream.Id}' is not valid JSON";
 
+    public string FailedFast { get; } = "cancelled: a required source had already failed, so the answer was decided";
+
+    public string ShuttingDown { get; } = "cancelled: the gateway is shutting down";
+
     public string HttpStatus(int status) => $"downstream '{downstream.Id}' answered HTTP {status}";
+
+    /// <summary>The deadline message for a request whose client budget shortened the deadline.</summary>
+    public string DeadlineOf(TimeSpan shortened) => shortened == deadline ? Deadline : $"cut off by the request's deadline of {Milliseconds(shortened)} ms (the client's budget)";
+
+    public string NoBudget(TimeSpan left, TimeSpan minimum) =>
+        $"not called: {Milliseconds(left)} ms left before the deadline, less than the minimum budget of {Milliseconds(minimum)} ms";
 
     private static string Milliseconds(TimeSpan value) => ((long)value.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -12,31 +12,31 @@ internal sealed class AggregationCatalog
 {
     private readonly List<string> _errors = [];
 
-    public AggregationCatalog(IConfiguration configuration)
+    private readonly EndpointClaims _claims = new();
+    private int _mapped;
+
+    public AggregationCatalog(IConfiguration configuration, TimeProvider timeProvider)
     {
         var section = configuration.GetSection("Gateway");
         ConfigurationShape.Check(section, typeof(GatewayOptions), _errors);
         Options = Bind(section.Get<GatewayOptions>) ?? new GatewayOptions();
         var clusters = Bind(() => configuration.GetSection("ReverseProxy:Clusters").Get<Dictionary<string, ClusterOptions>>()) ?? [];
-        Downstreams = DownstreamRegistry.Create(clusters, Options.Downstreams, _errors);
+        Downstreams = DownstreamRegistry.Create(clusters, Options, timeProvider, _errors);
+        RouteCount = configuration.GetSection("ReverseProxy:Routes").GetChildren().Count();
+        _claims.ClaimProxyRoutes(configuration.GetSection("ReverseProxy:Routes"), _errors);
+        CheckDeadline(Options.Deadline);
 
         for (var i = 0; i < Options.PropagateHeaders.Count; i++)
         {
-            var header = Options.PropagateHeaders[i];
-            if (string.IsNullOrWhiteSpace(header) || HeaderPropagation.IsHopByHop(header))
-            {
-                _errors.Add($"Gateway:PropagateHeaders:{i}: '{header}' cannot be propagated (empty, hop-by-hop or connection-specific)");
-            }
-            else if (header.Equals("Accept", StringComparison.OrdinalIgnoreCase) || header.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
-            {
-                _errors.Add($"Gateway:PropagateHeaders:{i}: '{header}' cannot be propagated (the gateway always asks for JSON and sends no body)");
-            }
+            HeaderPropagation.CheckConfigured(Options.PropagateHeaders[i], $"Gateway:PropagateHeaders:{i}", _errors);
         }
 
         var definitions = new List<AggregateDefinition>();
         foreach (var (name, aggregate) in Options.Aggregates)
         {
-            if (AggregateCompiler.Compile(name, aggregate, $"Gateway:Aggregates:{name}", Downstreams, _errors) is { } definition)
+            var key = $"Gateway:Aggregates:{name}";
+            if (AggregateCompiler.Compile(name, aggregate, key, Downstreams, _errors) is { } definition
+                && _claims.Claim(definition.Route, [definition.Method], key, _errors))
             {
                 definitions.Add(definition);
             }
@@ -48,6 +48,12 @@ internal sealed class AggregationCatalog
     public GatewayOptions Options { get; }
 
     public DownstreamRegistry Downstreams { get; }
+
+    /// <summary>Pass-through routes declared under <c>ReverseProxy:Routes</c>.</summary>
+    public int RouteCount { get; }
+
+    /// <summary>Aggregates mapped so far, configured and code-first.</summary>
+    public int MappedCount => Volatile.Read(ref _mapped);
 
     /// <summary>The aggregates declared in configuration.</summary>
     public IReadOnlyList<AggregateDefinition> Configured { get; }
@@ -64,14 +70,41 @@ internal sealed class AggregationCatalog
     public AggregateDefinition Compile(string name, AggregateOptions options)
     {
         var errors = new List<string>();
-        return AggregateCompiler.Compile(name, options, $"MapAggregate(\"{name}\")", Downstreams, errors)
-            ?? throw new GatewayConfigurationException(errors);
+        var key = $"MapAggregate(\"{name}\")";
+        var definition = AggregateCompiler.Compile(name, options, key, Downstreams, errors);
+        lock (_claims)
+        {
+            if (definition is not null && !_claims.Claim(definition.Route, [definition.Method], key, errors))
+            {
+                definition = null;
+            }
+        }
+
+        return definition ?? throw new GatewayConfigurationException(errors);
     }
 
     public AggregatePlan CreatePlan(AggregateDefinition definition)
     {
         var downstreams = definition.Sources.Select(s => Downstreams.TryGet(s.Cluster, out var d) ? d : throw new InvalidOperationException($"unknown cluster {s.Cluster}"));
-        return new AggregatePlan(definition, [.. downstreams], Options.PropagateHeaders);
+        Interlocked.Increment(ref _mapped);
+        return new AggregatePlan(definition, [.. downstreams], Options.Deadline.Header);
+    }
+
+    private void CheckDeadline(DeadlineOptions deadline)
+    {
+        if (string.IsNullOrWhiteSpace(deadline.Header) || deadline.Header.Any(c => c <= ' ' || c >= 127 || "()<>@,;:\\\"/[]?={}".Contains(c)))
+        {
+            _errors.Add($"Gateway:Deadline:Header: '{deadline.Header}' is not a valid header name");
+        }
+        else if (HeaderPropagation.IsHopByHop(deadline.Header) || Options.PropagateHeaders.Contains(deadline.Header, StringComparer.OrdinalIgnoreCase))
+        {
+            _errors.Add($"Gateway:Deadline:Header: '{deadline.Header}' cannot be the budget header (hop-by-hop, or propagated as is)");
+        }
+
+        if (deadline.MinBudget < TimeSpan.Zero)
+        {
+            _errors.Add($"Gateway:Deadline:MinBudget: must not be negative (was {deadline.MinBudget})");
+        }
     }
 
     private T? Bind<T>(Func<T?> bind)

@@ -10,9 +10,15 @@ public static class AggregationExtensions
     public static IServiceCollection AddAggregation(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<DownstreamTransport>();
         services.TryAddSingleton<AggregationCatalog>();
-        services.TryAddSingleton<FanOutExecutor>();
+        services.TryAddSingleton<DownstreamClient>();
+        services.TryAddSingleton(sp => new FanOutExecutor(
+            sp.GetRequiredService<DownstreamClient>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<FanOutExecutor>>(),
+            sp.GetRequiredService<AggregationCatalog>().Options.Deadline.MinBudget,
+            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+        services.AddHostedService<StartupReport>();
         return services;
     }
 

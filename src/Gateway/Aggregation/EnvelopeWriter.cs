@@ -23,6 +23,8 @@ internal static class EnvelopeWriter
     private static readonly JsonEncodedText Message = JsonEncodedText.Encode("message");
     private static readonly JsonEncodedText Status = JsonEncodedText.Encode("status");
     private static readonly JsonEncodedText Outcome = JsonEncodedText.Encode("outcome");
+    private static readonly JsonEncodedText Attempts = JsonEncodedText.Encode("attempts");
+    private static readonly JsonEncodedText QueuedMs = JsonEncodedText.Encode("queuedMs");
 
     // Writing is synchronous, so one writer per thread can be reset onto each response's output.
     [ThreadStatic]
@@ -101,6 +103,16 @@ internal static class EnvelopeWriter
             }
 
             writer.WriteNumber(ElapsedMs, result.ElapsedMs);
+            if (result.Attempts > 1)
+            {
+                writer.WriteNumber(Attempts, result.Attempts);
+            }
+
+            if (result.QueuedMs is { } queuedMs)
+            {
+                writer.WriteNumber(QueuedMs, queuedMs);
+            }
+
             writer.WriteEndObject();
         }
 

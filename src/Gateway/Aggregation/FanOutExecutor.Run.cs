@@ -3,8 +3,12 @@ namespace Gateway.Aggregation;
 internal sealed partial class FanOutExecutor
 {
     /// <summary>The state of one request's fan-out: which sources wait, run, or are done.</summary>
-    private sealed class FanOutRun : IPlaceholderValues
+    private sealed class FanOutRun : IPlaceholderValues, IDisposable
     {
+        private readonly CancellationTokenSource _cancellation;
+        private readonly long _deadlineAt;
+        private int _cancelReason;
+        private bool _decided;
         private readonly FanOutExecutor _executor;
         private readonly SourceResult?[] _results;
         private readonly int[] _pendingInputs;
@@ -14,12 +18,14 @@ internal sealed partial class FanOutExecutor
         private int _running;
         private int _remaining;
 
-        public FanOutRun(FanOutExecutor executor, AggregatePlan plan, AggregateRequest request, CancellationToken deadline)
+        public FanOutRun(FanOutExecutor executor, AggregatePlan plan, AggregateRequest request)
         {
             _executor = executor;
             Plan = plan;
             Request = request;
-            Deadline = deadline;
+            var time = executor._timeProvider;
+            _cancellation = new CancellationTokenSource(request.Deadline, time);
+            _deadlineAt = time.GetTimestamp() + (long)(request.Deadline.TotalSeconds * time.TimestampFrequency);
             var sources = plan.Definition.Sources;
             _results = new SourceResult?[sources.Count];
             _pendingInputs = new int[sources.Count];
@@ -36,7 +42,8 @@ internal sealed partial class FanOutExecutor
 
         public AggregateRequest Request { get; }
 
-        public CancellationToken Deadline { get; }
+        /// <summary>Cancelled at the deadline, and when the calls still running are no longer wanted.</summary>
+        public CancellationToken Token => _cancellation.Token;
 
         /// <summary>Every source's result; complete once <see cref="RunAsync"/> has finished.</summary>
         public SourceResult[] Results => _results!;
@@ -53,6 +60,33 @@ internal sealed partial class FanOutExecutor
             Start(toStart[..count]);
             return _done.Task;
         }
+
+        /// <summary>Time from <paramref name="now"/> to the deadline.</summary>
+        public TimeSpan TimeLeft(long now) => now >= _deadlineAt ? TimeSpan.Zero : _executor._timeProvider.GetElapsedTime(now, _deadlineAt);
+
+        /// <summary>Stops every call still running, for <paramref name="reason"/>; the first reason wins.</summary>
+        public void Cancel(CancelReason reason)
+        {
+            if (!_cancellation.IsCancellationRequested && Interlocked.CompareExchange(ref _cancelReason, (int)reason, 0) == 0)
+            {
+                _cancellation.Cancel();
+            }
+        }
+
+        /// <summary>The result of a source stopped by <see cref="Token"/>: the deadline, fail-fast, shutdown or the client.</summary>
+        public SourceResult Stopped(int index, long elapsedMs, bool queued)
+        {
+            var messages = Plan.Messages[index];
+            return (CancelReason)Volatile.Read(ref _cancelReason) switch
+            {
+                CancelReason.Deadline => SourceResult.Failed(SourceOutcome.Timeout, elapsedMs, Request.Deadline == Plan.Definition.Timeout ? messages.Deadline : messages.DeadlineOf(Request.Deadline)),
+                CancelReason.FailFast => SourceResult.Failed(SourceOutcome.Cancelled, elapsedMs, messages.FailedFast),
+                CancelReason.Shutdown => SourceResult.Failed(SourceOutcome.Cancelled, elapsedMs, messages.ShuttingDown),
+                _ => SourceResult.Failed(SourceOutcome.Cancelled, elapsedMs, "cancelled: the client went away"),
+            };
+        }
+
+        public void Dispose() => _cancellation.Dispose();
 
         public string? Get(Placeholder placeholder) => placeholder.IsSourceField
             ? JsonField.GetScalar(_results[placeholder.SourceIndex]!.Body!.Span, placeholder.FieldPath)
@@ -109,14 +143,54 @@ internal sealed partial class FanOutExecutor
                     }
                 }
 
+                if (!result.IsOk && !_decided && Plan.Definition.FailFast && RequiredFailed())
+                {
+                    // A required source failed: the status is known, nothing else can change it.
+                    _decided = true;
+                    CancelUnstarted();
+                }
+
                 count = TakeStartable(toStart);
                 finished = _remaining == 0;
+            }
+
+            if (_decided)
+            {
+                Cancel(CancelReason.FailFast);
             }
 
             Start(toStart[..count]);
             if (finished)
             {
                 _done.TrySetResult();
+            }
+        }
+
+        // Failed itself, or skipped because its input failed.
+        private bool RequiredFailed()
+        {
+            var sources = Plan.Definition.Sources;
+            for (var i = 0; i < _results.Length; i++)
+            {
+                if (sources[i].Required && _results[i] is { IsOk: false })
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        // Once the answer is decided, a source that has not started never will.
+        private void CancelUnstarted()
+        {
+            for (var i = 0; i < _results.Length; i++)
+            {
+                if (!_started[i] && _results[i] is null)
+                {
+                    _results[i] = SourceResult.Failed(SourceOutcome.Cancelled, 0, Plan.Messages[i].FailedFast);
+                    _remaining--;
+                }
             }
         }
 

@@ -1,27 +1,50 @@
+using System.Threading.RateLimiting;
 using Gateway.Downstream;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 
 namespace Gateway.Aggregation;
 
 /// <summary>
 /// Runs the sources of one aggregate request: independent sources at once, a dependent source the moment
 /// its inputs are done, at most <see cref="AggregateDefinition.MaxParallel"/> at a time, none past the
-/// deadline. Each call gets its own timeout and goes through its downstream's concurrency gate.
+/// deadline. Each call gets its own timeout (covering its wait for a concurrency slot and every attempt)
+/// and goes through its downstream's concurrency limit and resilience pipeline.
 /// </summary>
-internal sealed partial class FanOutExecutor(DownstreamTransport transport, TimeProvider timeProvider, ILogger<FanOutExecutor> logger)
+internal sealed partial class FanOutExecutor(
+    DownstreamClient client,
+    TimeProvider timeProvider,
+    ILogger<FanOutExecutor> logger,
+    TimeSpan minBudget,
+    CancellationToken stopping)
 {
+    private static readonly TimeSpan RejectedRetryAfter = TimeSpan.FromSeconds(1);
+
     private readonly ILogger _logger = logger;
+    private readonly TimeProvider _timeProvider = timeProvider;
 
     /// <summary>
     /// Runs every source and returns their results by source index once all are settled. Cancelling
-    /// <paramref name="cancellationToken"/> (the client went away) cancels every call in flight at once.
-    /// The caller returns the bodies' buffers (<see cref="PooledBody.Return"/>).
+    /// <paramref name="cancellationToken"/> (the client went away) cancels every call in flight at once, and
+    /// so does the host stopping. The caller returns the bodies' buffers (<see cref="PooledBody.Return"/>).
     /// </summary>
     public async Task<SourceResult[]> ExecuteAsync(AggregatePlan plan, AggregateRequest request, CancellationToken cancellationToken)
     {
-        using var deadline = new CancellationTokenSource(plan.Definition.Timeout, timeProvider);
-        using var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
-        var run = new FanOutRun(this, plan, request, deadline.Token);
-        await run.RunAsync().ConfigureAwait(false);
+        var run = new FanOutRun(this, plan, request);
+        using (cancellationToken.UnsafeRegister(static s => ((FanOutRun)s!).Cancel(CancelReason.ClientGone), run))
+        using (stopping.UnsafeRegister(static s => ((FanOutRun)s!).Cancel(CancelReason.Shutdown), run))
+        {
+            try
+            {
+                await run.RunAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                run.Dispose();
+            }
+        }
+
         return run.Results;
     }
 
@@ -31,85 +54,121 @@ internal sealed partial class FanOutExecutor(DownstreamTransport transport, Time
         var source = plan.Definition.Sources[index];
         var downstream = plan.Downstreams[index];
         var messages = plan.Messages[index];
-        var started = timeProvider.GetTimestamp();
-        if (run.Deadline.IsCancellationRequested)
+        var started = _timeProvider.GetTimestamp();
+        if (run.Token.IsCancellationRequested)
         {
-            return SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), messages.Deadline);
+            return run.Stopped(index, Elapsed(started), queued: false);
         }
 
-        Uri? uri;
+        IDownstreamAddress? address;
         Placeholder? missing;
         try
         {
-            uri = plan.GetUri(index, run, out missing);
+            address = plan.GetAddress(index, run, out missing);
         }
         catch (UriFormatException)
         {
             return SourceResult.Skipped("not called: its address could not be built from the values (too long)", SourceOutcome.Skipped);
         }
 
-        if (uri is null)
+        if (address is null)
         {
             var reason = PathTemplate.IsDotSegment(run.Get(missing!)) ? "is '.' or '..', which cannot be sent as a path segment" : "has no value";
             return SourceResult.Skipped($"not called: {{{missing!.Name}}} {reason}", SourceOutcome.Skipped);
         }
 
-        using var timeout = new CancellationTokenSource(source.Timeout, timeProvider);
-        using var link = run.Deadline.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
+        var left = run.TimeLeft(started);
+        var endsAt = started + (long)(Math.Min(source.Timeout.TotalSeconds, left.TotalSeconds) * _timeProvider.TimestampFrequency);
+        if (left < minBudget)
+        {
+            return SourceResult.Failed(SourceOutcome.Timeout, 0, messages.NoBudget(left, minBudget));
+        }
+
+        using var timeout = new CancellationTokenSource(source.Timeout, _timeProvider);
+        using var link = run.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
         var cancellationToken = timeout.Token;
-        var entered = false;
+        long? queuedMs = null;
+        DownstreamCall? call = null;
+        RateLimitLease? lease = null;
         try
         {
-            if (!await downstream.Gate.TryEnterAsync(cancellationToken).ConfigureAwait(false))
+            lease = downstream.Limiter.AttemptAcquire();
+            if (!lease.IsAcquired)
             {
-                return SourceResult.Failed(SourceOutcome.Rejected, Elapsed(started), messages.Rejected);
+                lease.Dispose();
+                var queuedAt = _timeProvider.GetTimestamp();
+                try
+                {
+                    lease = await downstream.Limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    queuedMs = Elapsed(queuedAt);
+                }
+
+                if (!lease.IsAcquired)
+                {
+                    return SourceResult.Failed(SourceOutcome.Rejected, Elapsed(started), messages.Rejected).With(0, queuedMs, RejectedRetryAfter);
+                }
             }
 
-            entered = true;
-            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-            request.Headers.TryAddWithoutValidation("Accept", "application/json");
-            foreach (var (name, values) in run.Request.Headers)
+            call = new DownstreamCall(downstream, address, run.Request.Headers, run.Request.Context, endsAt, _timeProvider);
+            using var response = await downstream.SendAsync(call, client, cancellationToken).ConfigureAwait(false);
+            var result = response.Problem switch
             {
-                request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
-            }
-
-            using var response = await transport.Invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            var status = (int)response.StatusCode;
-            if (status is < 200 or > 299)
-            {
-                return SourceResult.Failed(SourceOutcome.HttpStatus, Elapsed(started), messages.HttpStatus(status), status);
-            }
-
-            var body = await ResponseBody.ReadAsync(response.Content, downstream.MaxResponseBytes, cancellationToken).ConfigureAwait(false);
-            if (body is null)
-            {
-                return SourceResult.Failed(SourceOutcome.InvalidResponse, Elapsed(started), messages.TooLarge, status);
-            }
-
-            if (!ResponseBody.IsJson(body.Span))
-            {
-                body.Return();
-                return SourceResult.Failed(SourceOutcome.InvalidResponse, Elapsed(started), messages.NotJson, status);
-            }
-
-            return SourceResult.Ok(status, Elapsed(started), body);
+                ResponseProblem.None => SourceResult.Ok(response.Status, Elapsed(started), response.TakeBody()!),
+                ResponseProblem.HttpStatus => SourceResult.Failed(SourceOutcome.HttpStatus, Elapsed(started), messages.HttpStatus(response.Status), response.Status),
+                ResponseProblem.TooLarge => SourceResult.Failed(SourceOutcome.InvalidResponse, Elapsed(started), messages.TooLarge, response.Status),
+                _ => SourceResult.Failed(SourceOutcome.InvalidResponse, Elapsed(started), messages.NotJson, response.Status),
+            };
+            return result.With(call.Attempts, queuedMs);
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
-            return SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), run.Deadline.IsCancellationRequested ? messages.Deadline : messages.Timeout);
+            if (run.Token.IsCancellationRequested)
+            {
+                return run.Stopped(index, Elapsed(started), queued: call is null).With(call?.Attempts ?? 0, queuedMs);
+            }
+
+            var message = call is null ? messages.TimeoutQueued : messages.Timeout;
+            return SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), message).With(call?.Attempts ?? 0, queuedMs);
+        }
+        catch (BrokenCircuitException ex)
+        {
+            var retryAfter = ex.RetryAfter ?? downstream.Resilience.BreakDuration;
+            return SourceResult.Failed(SourceOutcome.CircuitOpen, Elapsed(started), messages.CircuitOpen).With(call?.Attempts ?? 0, queuedMs, retryAfter);
+        }
+        catch (TimeoutRejectedException)
+        {
+            return SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), messages.AttemptTimeout).With(call?.Attempts ?? 0, queuedMs);
+        }
+        catch (NoDestinationException)
+        {
+            return SourceResult.Failed(SourceOutcome.Unavailable, Elapsed(started), messages.NoDestination).With(call?.Attempts ?? 0, queuedMs);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
-            return SourceResult.Failed(SourceOutcome.Unavailable, Elapsed(started), messages.Unavailable);
+            return SourceResult.Failed(SourceOutcome.Unavailable, Elapsed(started), messages.Unavailable).With(call?.Attempts ?? 0, queuedMs);
+        }
+        catch (ExecutionRejectedException)
+        {
+            return SourceResult.Failed(SourceOutcome.Rejected, Elapsed(started), messages.Rejected).With(call?.Attempts ?? 0, queuedMs, RejectedRetryAfter);
         }
         finally
         {
-            if (entered)
-            {
-                downstream.Gate.Exit();
-            }
+            lease?.Dispose();
         }
     }
 
-    private long Elapsed(long started) => (long)timeProvider.GetElapsedTime(started).TotalMilliseconds;
+    private long Elapsed(long started) => (long)_timeProvider.GetElapsedTime(started).TotalMilliseconds;
+
+    /// <summary>Why a request's calls were stopped before they finished.</summary>
+    private enum CancelReason
+    {
+        /// <summary>The deadline's timer fired (it sets no reason of its own).</summary>
+        Deadline,
+        FailFast,
+        Shutdown,
+        ClientGone,
+    }
 }

@@ -13,4 +13,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 3, EventName = "AggregateMapped", Level = LogLevel.Debug,
         Message = "Aggregate {Aggregate} mapped to {Method} {Route} with {SourceCount} sources")]
     public static partial void AggregateMapped(ILogger logger, string aggregate, string method, string route, int sourceCount);
+
+    [LoggerMessage(EventId = 4, EventName = "ConfigurationLoaded", Level = LogLevel.Information,
+        Message = "Gateway configuration read from {File}: {ClusterCount} clusters, {RouteCount} pass-through routes, {AggregateCount} aggregates mapped")]
+    public static partial void ConfigurationLoaded(ILogger logger, string file, int clusterCount, int routeCount, int aggregateCount);
 }

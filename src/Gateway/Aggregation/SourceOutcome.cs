@@ -12,6 +12,8 @@ internal enum SourceOutcome
     Rejected,
     InvalidResponse,
     Skipped,
+    CircuitOpen,
+    Cancelled,
 }
 
 internal static class SourceOutcomeNames
@@ -25,6 +27,8 @@ internal static class SourceOutcomeNames
         JsonEncodedText.Encode("rejected"),
         JsonEncodedText.Encode("invalid_response"),
         JsonEncodedText.Encode("skipped"),
+        JsonEncodedText.Encode("circuit_open"),
+        JsonEncodedText.Encode("cancelled"),
     ];
 
     private static readonly string[] Strings = [.. Names.Select(n => n.ToString())];
@@ -32,4 +36,7 @@ internal static class SourceOutcomeNames
     public static JsonEncodedText ToJson(this SourceOutcome outcome) => Names[(int)outcome];
 
     public static string ToName(this SourceOutcome outcome) => Strings[(int)outcome];
+
+    /// <summary>The gateway did not let the call through (or stopped it): no downstream said anything.</summary>
+    public static bool IsRefusal(this SourceOutcome outcome) => outcome is SourceOutcome.Rejected or SourceOutcome.CircuitOpen or SourceOutcome.Cancelled;
 }

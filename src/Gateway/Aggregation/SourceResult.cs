@@ -33,6 +33,24 @@ internal sealed class SourceResult
 
     public bool IsOk => Outcome == SourceOutcome.Ok;
 
+    /// <summary>Attempts sent (retries and hedges included); 0 when the call was not sent.</summary>
+    public int Attempts { get; private set; }
+
+    /// <summary>How long the call waited for a concurrency slot; null when it got one at once.</summary>
+    public long? QueuedMs { get; private set; }
+
+    /// <summary>When the gateway refused the call (rejected, circuit open): how soon trying again makes sense.</summary>
+    public TimeSpan? RetryAfter { get; private set; }
+
+    /// <summary>Adds what the call went through; only while the result is still private to its call.</summary>
+    public SourceResult With(int attempts, long? queuedMs, TimeSpan? retryAfter = null)
+    {
+        Attempts = attempts;
+        QueuedMs = queuedMs;
+        RetryAfter = retryAfter;
+        return this;
+    }
+
     public static SourceResult Ok(int status, long elapsedMs, PooledBody body) =>
         new(SourceOutcome.Ok, status, elapsedMs, null, body, SourceOutcome.Ok);
 

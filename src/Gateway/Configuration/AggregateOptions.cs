@@ -18,6 +18,10 @@ public sealed record AggregateOptions
     /// <value>Defaults to 16.</value>
     public int MaxParallel { get; init; } = 16;
 
+    /// <summary>Once a required source has failed, answer at once and cancel the calls still running.</summary>
+    /// <value>Defaults to true.</value>
+    public bool FailFast { get; init; } = true;
+
     /// <summary>The sources, keyed by the name they get in <c>data</c>.</summary>
     public Dictionary<string, SourceOptions> Sources { get; init; } = [];
 }

@@ -10,6 +10,9 @@ public static class GatewayConfigurationExtensions
     /// <summary>Environment variable naming the configuration file.</summary>
     public const string ConfigVariable = "GATEWAY_CONFIG";
 
+    /// <summary>Configuration key under which the full path of the file that was read is kept (outside the Gateway section).</summary>
+    internal const string FileKey = "GatewayHost:ConfigurationFile";
+
     /// <summary>
     /// Makes one JSON file the gateway's configuration: the file named by <c>--config</c> or
     /// <c>GATEWAY_CONFIG</c>, else the appsettings.json shipped next to the binary (the repository root's).
@@ -51,6 +54,7 @@ public static class GatewayConfigurationExtensions
             throw new GatewayConfigurationException($"{origin}: configuration file '{path}' is not valid JSON: {ex.GetBaseException().Message}", ex);
         }
 
+        configuration.AddInMemoryCollection([new(FileKey, path)]);
         return builder;
     }
 }

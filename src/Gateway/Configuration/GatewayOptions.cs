@@ -1,13 +1,18 @@
 namespace Gateway.Configuration;
 
-/// <summary>The <c>Gateway</c> section: downstream limits, header propagation and aggregates.</summary>
+/// <summary>The <c>Gateway</c> section: downstream limits and resilience, header propagation, deadlines and aggregates.</summary>
 public sealed record GatewayOptions
 {
-    /// <summary>Per-cluster call limits, keyed by the YARP cluster id.</summary>
+    /// <summary>Per-cluster limits and resilience, keyed by the YARP cluster id (case-insensitive).</summary>
     public Dictionary<string, DownstreamOptions> Downstreams { get; init; } = [];
 
-    /// <summary>Inbound headers copied onto every downstream call. Hop-by-hop headers are refused.</summary>
+    /// <summary>Inbound headers copied onto every downstream call. Hop-by-hop and trace headers are refused.</summary>
     public List<string> PropagateHeaders { get; init; } = [];
+
+    /// <summary>Keys of the client's W3C <c>baggage</c> that may go downstream; any other entry is dropped.</summary>
+    public List<string> PropagateBaggage { get; init; } = [];
+
+    public DeadlineOptions Deadline { get; init; } = new();
 
     /// <summary>The aggregates, keyed by name; each becomes one endpoint named after its key.</summary>
     public Dictionary<string, AggregateOptions> Aggregates { get; init; } = [];

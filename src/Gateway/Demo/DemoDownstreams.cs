@@ -9,6 +9,24 @@ namespace Gateway.Demo;
 /// </summary>
 public static class DemoDownstreams
 {
+    /// <summary>When <c>Demo:Enabled</c> is true, demo clusters follow the address the gateway listens on.</summary>
+    public static IServiceCollection AddDemoDownstreams(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (configuration.GetValue("Demo:Enabled", false))
+        {
+            services.AddSingleton<DemoSelfAddress>();
+            services.AddSingleton<Yarp.ReverseProxy.Configuration.IProxyConfigFilter>(sp => sp.GetRequiredService<DemoSelfAddress>());
+            services.AddHostedService(sp =>
+            {
+                var self = sp.GetRequiredService<DemoSelfAddress>();
+                self.Register(sp.GetRequiredService<IHostApplicationLifetime>());
+                return self;
+            });
+        }
+
+        return services;
+    }
+
     /// <summary>Maps the demo services when <c>Demo:Enabled</c> is true.</summary>
     public static IEndpointRouteBuilder MapDemoDownstreams(this IEndpointRouteBuilder endpoints)
     {

@@ -1,8 +1,13 @@
+using System.Threading.RateLimiting;
 using Gateway.Configuration;
 
 namespace Gateway.Downstream;
 
-/// <summary>The downstream services aggregates can call, keyed by YARP cluster id.</summary>
+/// <summary>
+/// The downstream services aggregates and routes call, one per YARP cluster, keyed by cluster id
+/// (case-insensitive, as YARP matches them). YARP owns the destinations and the transport; this holds the
+/// gateway's policies for each cluster.
+/// </summary>
 internal sealed class DownstreamRegistry
 {
     /// <summary>Timeout of a call when neither its source nor its downstream sets one.</summary>
@@ -12,37 +17,45 @@ internal sealed class DownstreamRegistry
 
     private DownstreamRegistry(Dictionary<string, DownstreamService> downstreams) => _downstreams = downstreams;
 
+    public int Count => _downstreams.Count;
+
+    public IEnumerable<DownstreamService> All => _downstreams.Values;
+
     public bool TryGet(string clusterId, out DownstreamService downstream) => _downstreams.TryGetValue(clusterId, out downstream!);
 
     /// <summary>Builds the registry; every problem is added to <paramref name="errors"/> with its key.</summary>
     public static DownstreamRegistry Create(
         IReadOnlyDictionary<string, ClusterOptions> clusters,
-        IReadOnlyDictionary<string, DownstreamOptions> limits,
+        GatewayOptions options,
+        TimeProvider timeProvider,
         List<string> errors)
     {
-        var downstreams = new Dictionary<string, DownstreamService>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (id, limit) in limits)
+        var limits = new Dictionary<string, (string Key, DownstreamOptions Options)>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (id, limit) in options.Downstreams)
         {
-            if (!clusters.ContainsKey(id))
+            if (!clusters.Keys.Any(c => string.Equals(c, id, StringComparison.OrdinalIgnoreCase)))
             {
                 errors.Add($"Gateway:Downstreams:{id}: no cluster '{id}' is declared under ReverseProxy:Clusters");
             }
+            else if (!limits.TryAdd(id, ($"Gateway:Downstreams:{id}", limit)))
+            {
+                errors.Add($"Gateway:Downstreams:{id}: cluster '{id}' is configured twice (cluster ids are case-insensitive)");
+            }
         }
 
+        var downstreams = new Dictionary<string, DownstreamService>(StringComparer.OrdinalIgnoreCase);
         foreach (var (id, cluster) in clusters)
         {
             var key = $"ReverseProxy:Clusters:{id}";
-            var addresses = new List<string>();
+            var valid = true;
             foreach (var (destinationId, destination) in cluster.Destinations)
             {
                 if (!Uri.TryCreate(destination.Address, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
                     || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
                 {
-                    errors.Add($"{key}:Destinations:{destinationId}:Address: '{destination.Address}' is not an absolute http(s) address without query");
-                    continue;
+                    errors.Add($"{key}:Destinations:{destinationId}:Address: '{AddressRedaction.Redact(destination.Address)}' is not an absolute http(s) address without query");
+                    valid = false;
                 }
-
-                addresses.Add(uri.GetLeftPart(UriPartial.Path));
             }
 
             if (cluster.Destinations.Count == 0)
@@ -50,9 +63,7 @@ internal sealed class DownstreamRegistry
                 errors.Add($"{key}:Destinations: the cluster has no destination");
             }
 
-            var limit = limits.FirstOrDefault(l => string.Equals(l.Key, id, StringComparison.OrdinalIgnoreCase)).Value ?? new DownstreamOptions();
-            var limitKey = $"Gateway:Downstreams:{id}";
-            var valid = true;
+            var (limitKey, limit) = limits.TryGetValue(id, out var found) ? found : ($"Gateway:Downstreams:{id}", new DownstreamOptions());
             if (limit.MaxConcurrency < 1)
             {
                 errors.Add($"{limitKey}:MaxConcurrency: must be at least 1 (was {limit.MaxConcurrency})");
@@ -77,10 +88,25 @@ internal sealed class DownstreamRegistry
                 valid = false;
             }
 
-            if (valid && addresses.Count > 0)
+            for (var i = 0; i < limit.PropagateHeaders.Count; i++)
             {
-                downstreams[id] = new DownstreamService(id, addresses, new ConcurrencyGate(limit.MaxConcurrency, limit.MaxQueue), limit.Timeout, limit.MaxResponseBytes);
+                valid &= HeaderPropagation.CheckConfigured(limit.PropagateHeaders[i], $"{limitKey}:PropagateHeaders:{i}", errors);
             }
+
+            var resilience = DownstreamResilience.Create(limit.Resilience, $"{limitKey}:Resilience", timeProvider, errors);
+            if (!valid)
+            {
+                continue;
+            }
+
+            var limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+            {
+                PermitLimit = limit.MaxConcurrency,
+                QueueLimit = limit.MaxQueue,
+                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            });
+            var headers = limit.PropagateHeadersMode == PropagateHeadersMode.Replace ? limit.PropagateHeaders : options.PropagateHeaders.Concat(limit.PropagateHeaders);
+            downstreams[id] = new DownstreamService(id, limiter, limit.Timeout, limit.MaxResponseBytes, headers, options.Deadline.Header, resilience);
         }
 
         return new DownstreamRegistry(downstreams);

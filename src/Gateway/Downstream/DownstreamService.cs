@@ -1,34 +1,97 @@
+using System.Threading.RateLimiting;
+using Polly;
+
 namespace Gateway.Downstream;
 
-/// <summary>One downstream service (a YARP cluster as the aggregates see it): its destinations and limits.</summary>
+/// <summary>
+/// One downstream service as the gateway treats it: a YARP cluster (which holds the destinations, their
+/// health and the transport) plus the gateway's own policies for it: the concurrency limit, the resilience
+/// pipeline with its shared circuit breaker, the default timeout, the body cap and the headers it receives.
+/// </summary>
 internal sealed class DownstreamService
 {
-    private readonly string[] _destinations;
-    private uint _next;
+    private readonly HashSet<string> _propagateHeaders;
 
-    public DownstreamService(string id, IReadOnlyList<string> destinations, ConcurrencyGate gate, TimeSpan? timeout, long maxResponseBytes)
+    public DownstreamService(
+        string id,
+        ConcurrencyLimiter limiter,
+        TimeSpan? timeout,
+        long maxResponseBytes,
+        IEnumerable<string> propagateHeaders,
+        string budgetHeader,
+        DownstreamResilience resilience)
     {
-        ArgumentOutOfRangeException.ThrowIfZero(destinations.Count);
         Id = id;
-        // Stored without the trailing slash: a source path always starts with one.
-        _destinations = [.. destinations.Select(d => d.TrimEnd('/'))];
-        Gate = gate;
+        Limiter = limiter;
         Timeout = timeout;
         MaxResponseBytes = maxResponseBytes;
+        _propagateHeaders = new HashSet<string>(propagateHeaders, StringComparer.OrdinalIgnoreCase);
+        BudgetHeader = budgetHeader;
+        Resilience = resilience;
     }
 
+    /// <summary>The YARP cluster id, as declared under <c>ReverseProxy:Clusters</c>.</summary>
     public string Id { get; }
 
-    public ConcurrencyGate Gate { get; }
+    /// <summary>Calls in flight to this downstream, with a bounded queue behind the cap.</summary>
+    public ConcurrencyLimiter Limiter { get; }
 
     public TimeSpan? Timeout { get; }
 
     public long MaxResponseBytes { get; }
 
-    /// <summary>Base addresses, without trailing slash.</summary>
-    public IReadOnlyList<string> Destinations => _destinations;
+    /// <summary>Header carrying the time left on every call.</summary>
+    public string BudgetHeader { get; }
 
-    /// <summary>Index of the destination the next call goes to (round robin).</summary>
-    public int NextDestination() =>
-        _destinations.Length == 1 ? 0 : (int)(Interlocked.Increment(ref _next) % (uint)_destinations.Length);
+    public DownstreamResilience Resilience { get; }
+
+    /// <summary>The inbound headers this cluster receives (the global list and its own).</summary>
+    public IReadOnlyCollection<string> PropagateHeaders => _propagateHeaders;
+
+    public bool Propagates(string header) => _propagateHeaders.Contains(header);
+
+    /// <summary>
+    /// Runs a call through the resilience pipeline (straight to the client when no strategy is configured).
+    /// Throws what the last attempt threw, or Polly's rejections (broken circuit, attempt timeout).
+    /// </summary>
+    public async ValueTask<DownstreamResponse> SendAsync(DownstreamCall call, DownstreamClient client, CancellationToken cancellationToken)
+    {
+        if (Resilience.Pipeline is not { } pipeline)
+        {
+            return await client.SendAsync(call, cancellationToken).ConfigureAwait(false);
+        }
+
+        var budget = Resilience.RetryBudget;
+        budget?.EnterCall();
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(DownstreamResilience.CallKey, call);
+        try
+        {
+            var outcome = await pipeline.ExecuteOutcomeAsync(
+                static async (context, state) =>
+                {
+                    try
+                    {
+                        return Outcome.FromResult(await state.client.SendAsync(state.call, context.CancellationToken).ConfigureAwait(false));
+                    }
+                    catch (Exception ex)
+                    {
+                        return Outcome.FromException<DownstreamResponse>(ex);
+                    }
+                },
+                context,
+                (client, call)).ConfigureAwait(false);
+            outcome.ThrowIfException();
+            return outcome.Result!;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+            if (budget is not null)
+            {
+                call.ReleaseAllRetryPermits(budget);
+                budget.ExitCall();
+            }
+        }
+    }
 }

@@ -14,7 +14,38 @@ internal static class HeaderPropagation
         HeaderNames.Host, HeaderNames.ContentLength,
     };
 
+    // The gateway writes the trace context of its own span; the client's goes no further (see TracePropagation).
+    private static readonly HashSet<string> TraceContext = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "traceparent", "tracestate", "baggage", "Request-Id", "Correlation-Context",
+    };
+
     public static bool IsHopByHop(string name) => HopByHop.Contains(name);
+
+    /// <summary>Checks one configured header name; false (with an error naming <paramref name="key"/>) when it cannot be propagated.</summary>
+    public static bool CheckConfigured(string? header, string key, List<string> errors)
+    {
+        string? problem = null;
+        if (string.IsNullOrWhiteSpace(header) || IsHopByHop(header))
+        {
+            problem = "empty, hop-by-hop or connection-specific";
+        }
+        else if (header.Equals("Accept", StringComparison.OrdinalIgnoreCase) || header.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+        {
+            problem = "the gateway always asks for JSON and sends no body";
+        }
+        else if (TraceContext.Contains(header))
+        {
+            problem = "the gateway sends its own trace context; allow baggage keys with Gateway:PropagateBaggage";
+        }
+
+        if (problem is not null)
+        {
+            errors.Add($"{key}: '{header}' cannot be propagated ({problem})");
+        }
+
+        return problem is null;
+    }
 
     /// <summary>
     /// The configured headers present on the request, minus any the client's Connection header

@@ -61,7 +61,7 @@ public class MergeBenchmarks
     public void Setup()
     {
         var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(Configuration))).Build();
-        var catalog = new AggregationCatalog(configuration);
+        var catalog = new AggregationCatalog(configuration, TimeProvider.System);
         catalog.ThrowIfInvalid();
         _definition = catalog.Configured.Single();
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Gateway.Aggregation;
 using Gateway.Downstream;
 using Gateway.Tests.Configuration;
+using Gateway.Tests.Downstream;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Time.Testing;
@@ -14,9 +15,9 @@ namespace Gateway.Tests.Aggregation;
 internal sealed class FanOutHarness : IDisposable
 {
     private readonly AggregationCatalog _catalog;
-    private readonly DownstreamTransport _transport;
+    private readonly CancellationTokenSource _stopping = new();
 
-    public FanOutHarness(JsonObject aggregate, Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> handler, JsonObject? downstreams = null)
+    public FanOutHarness(JsonObject aggregate, Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> handler, JsonObject? downstreams = null, JsonObject? gateway = null)
     {
         var config = new JsonObject
         {
@@ -28,18 +29,24 @@ internal sealed class FanOutHarness : IDisposable
                     ["orders"] = new JsonObject { ["Destinations"] = new JsonObject { ["a"] = new JsonObject { ["Address"] = "http://orders.test/base/" } } },
                 },
             },
-            ["Gateway"] = new JsonObject
-            {
-                ["Downstreams"] = downstreams ?? [],
-                ["Aggregates"] = new JsonObject { ["agg"] = aggregate },
-            },
+            ["Gateway"] = gateway ?? new JsonObject(),
         };
-        _catalog = AggregationCatalogTests.Load(config.ToJsonString());
+        config["Gateway"]!["Downstreams"] = downstreams ?? [];
+        config["Gateway"]!["Aggregates"] = new JsonObject { ["agg"] = aggregate };
+        _catalog = AggregationCatalogTests.Load(config.ToJsonString(), Time);
         _catalog.ThrowIfInvalid();
         Plan = _catalog.CreatePlan(_catalog.Configured.Single());
-        _transport = new DownstreamTransport(new FuncHandler(handler));
-        Executor = new FanOutExecutor(_transport, Time, NullLogger<FanOutExecutor>.Instance);
+        ProxyState = new TestProxyState(new FuncHandler(handler));
+        ProxyState.AddCluster("users", "http://users.test/");
+        ProxyState.AddCluster("orders", "http://orders.test/base/");
+        var client = new DownstreamClient(ProxyState, [], []);
+        Executor = new FanOutExecutor(client, Time, NullLogger<FanOutExecutor>.Instance, _catalog.Options.Deadline.MinBudget, _stopping.Token);
     }
+
+    public TestProxyState ProxyState { get; }
+
+    /// <summary>Stops the executor as the host does at shutdown.</summary>
+    public void Stop() => _stopping.Cancel();
 
     public FakeTimeProvider Time { get; } = new();
 
@@ -48,7 +55,10 @@ internal sealed class FanOutHarness : IDisposable
     public FanOutExecutor Executor { get; }
 
     public Task<SourceResult[]> RunAsync(CancellationToken cancellationToken = default, params string?[] clientValues) =>
-        Executor.ExecuteAsync(Plan, new AggregateRequest(clientValues, [new("X-Request-Id", new StringValues("r-1"))]), cancellationToken);
+        RunWithDeadlineAsync(Plan.Definition.Timeout, cancellationToken, clientValues);
+
+    public Task<SourceResult[]> RunWithDeadlineAsync(TimeSpan deadline, CancellationToken cancellationToken = default, params string?[] clientValues) =>
+        Executor.ExecuteAsync(Plan, new AggregateRequest(clientValues, [new("X-Request-Id", new StringValues("r-1"))], deadline), cancellationToken);
 
     public SourceResult Result(SourceResult[] results, string source) =>
         results[Plan.Definition.Sources.Single(s => s.Name == source).Index];
@@ -69,7 +79,7 @@ internal sealed class FanOutHarness : IDisposable
 
     public void Dispose()
     {
-        _transport.Dispose();
+        _stopping.Dispose();
     }
 
     private sealed class FuncHandler(Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> handler) : HttpMessageHandler

@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Routing.Patterns;
+
+namespace Gateway.Aggregation;
+
+/// <summary>
+/// Which configuration key owns each path and method: pass-through routes (<c>ReverseProxy:Routes</c>) and
+/// aggregates may not answer the same requests, and neither may two aggregates; ASP.NET Core would start and
+/// then fail every such request with an ambiguous-match 500. Paths compare by shape: parameter names and
+/// constraints do not matter, literal text compares case-insensitively.
+/// </summary>
+internal sealed class EndpointClaims
+{
+    private readonly Dictionary<string, List<(string[]? Methods, string Key)>> _claims = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Claims the routes of the <c>ReverseProxy:Routes</c> section.</summary>
+    public void ClaimProxyRoutes(IConfigurationSection routes, List<string> errors)
+    {
+        foreach (var route in routes.GetChildren())
+        {
+            var path = route["Match:Path"];
+            if (string.IsNullOrWhiteSpace(path))
+            {
+                continue; // YARP reports it.
+            }
+
+            var methods = route.GetSection("Match:Methods").GetChildren().Select(m => m.Value).OfType<string>().ToArray();
+            Claim(path, methods.Length == 0 ? null : methods, $"{route.Path}:Match", errors);
+        }
+    }
+
+    /// <summary>Claims <paramref name="method"/> on <paramref name="route"/> for <paramref name="key"/>; adds an error naming both keys on a clash.</summary>
+    public bool Claim(string route, string[]? methods, string key, List<string> errors)
+    {
+        string shape;
+        try
+        {
+            shape = Shape(RoutePatternFactory.Parse(route));
+        }
+        catch (RoutePatternException)
+        {
+            return true; // Reported where the pattern is compiled.
+        }
+
+        if (!_claims.TryGetValue(shape, out var owners))
+        {
+            _claims[shape] = owners = [];
+        }
+
+        foreach (var (ownerMethods, ownerKey) in owners)
+        {
+            if (ownerMethods is null || methods is null || ownerMethods.Intersect(methods, StringComparer.OrdinalIgnoreCase).Any())
+            {
+                var method = methods is null ? "any method" : string.Join("/", methods);
+                errors.Add($"{key}: '{route}' ({method}) is already served by {ownerKey}; a path and method can have one owner");
+                return false;
+            }
+        }
+
+        owners.Add((methods, key));
+        return true;
+    }
+
+    private static string Shape(RoutePattern pattern) => "/" + string.Join("/", pattern.PathSegments.Select(segment =>
+        string.Concat(segment.Parts.Select(part => part switch
+        {
+            RoutePatternLiteralPart literal => literal.Content.ToUpperInvariant(),
+            RoutePatternSeparatorPart separator => separator.Content,
+            RoutePatternParameterPart { IsCatchAll: true } => "{**}",
+            RoutePatternParameterPart { IsOptional: true } => "{?}",
+            _ => "{}",
+        }))));
+}

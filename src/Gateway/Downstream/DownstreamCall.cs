@@ -1,0 +1,119 @@
+using Microsoft.Extensions.Primitives;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Downstream;
+
+/// <summary>
+/// One source's call to its downstream, across all its attempts (retries and hedges): where it goes, what
+/// it carries, how long it may take, and what happened so far.
+/// </summary>
+internal sealed class DownstreamCall(
+    DownstreamService downstream,
+    IDownstreamAddress address,
+    KeyValuePair<string, StringValues>[] headers,
+    HttpContext? context,
+    long endsAt,
+    TimeProvider timeProvider)
+{
+    private readonly Lock _lock = new();
+    private DestinationState? _firstTried;
+    private List<DestinationState>? _moreTried;
+    private int _attempts;
+    private int _retryPermits;
+
+    public DownstreamService Downstream { get; } = downstream;
+
+    public IDownstreamAddress Address { get; } = address;
+
+    /// <summary>Inbound headers selected for propagation (the cluster's own list is applied when sending).</summary>
+    public KeyValuePair<string, StringValues>[] Headers { get; } = headers;
+
+    /// <summary>The inbound request, for YARP's load-balancing policies; null when there is none.</summary>
+    public HttpContext? Context { get; } = context;
+
+    public TimeProvider TimeProvider { get; } = timeProvider;
+
+    /// <summary>Attempts sent so far (retries and hedges included).</summary>
+    public int Attempts => Volatile.Read(ref _attempts);
+
+    /// <summary>Time left before this call's timeout or the request's deadline, whichever comes first.</summary>
+    public TimeSpan TimeLeft
+    {
+        get
+        {
+            var now = TimeProvider.GetTimestamp();
+            return now >= endsAt ? TimeSpan.Zero : TimeProvider.GetElapsedTime(now, endsAt);
+        }
+    }
+
+    public void CountAttempt() => Interlocked.Increment(ref _attempts);
+
+    /// <summary>Remembers a destination this call has tried, so that a hedge goes elsewhere.</summary>
+    public void AddTried(DestinationState destination)
+    {
+        lock (_lock)
+        {
+            if (_firstTried is null)
+            {
+                _firstTried = destination;
+            }
+            else
+            {
+                (_moreTried ??= []).Add(destination);
+            }
+        }
+    }
+
+    public bool HasTried(DestinationState destination)
+    {
+        lock (_lock)
+        {
+            return ReferenceEquals(_firstTried, destination) || (_moreTried?.Contains(destination) ?? false);
+        }
+    }
+
+    public bool HasTriedAny
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _firstTried is not null;
+            }
+        }
+    }
+
+    public void AddRetryPermit() => Interlocked.Increment(ref _retryPermits);
+
+    /// <summary>Gives one retry permit back to the budget, when this call holds one.</summary>
+    public void ReleaseRetryPermit(RetryBudget budget)
+    {
+        var held = Volatile.Read(ref _retryPermits);
+        while (held > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _retryPermits, held - 1, held);
+            if (seen == held)
+            {
+                budget.Release();
+                return;
+            }
+
+            held = seen;
+        }
+    }
+
+    /// <summary>Gives back every permit still held (a retry cancelled during its delay).</summary>
+    public void ReleaseAllRetryPermits(RetryBudget budget)
+    {
+        for (var held = Interlocked.Exchange(ref _retryPermits, 0); held > 0; held--)
+        {
+            budget.Release();
+        }
+    }
+}
+
+/// <summary>Builds the request URI of a call for a destination the load balancer picked.</summary>
+internal interface IDownstreamAddress
+{
+    Uri GetUri(DestinationModel destination);
+}

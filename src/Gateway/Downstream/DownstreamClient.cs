@@ -1,0 +1,195 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.LoadBalancing;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Downstream;
+
+/// <summary>
+/// Sends one attempt of a downstream call through YARP: the cluster's available destinations (after active
+/// and passive health), its load-balancing policy, its <see cref="HttpMessageInvoker"/> and request settings.
+/// The attempt counts in YARP's in-flight counters and its outcome feeds the cluster's passive health policy,
+/// so routes and aggregates see one health and one load per destination.
+/// </summary>
+internal sealed class DownstreamClient
+{
+    private static readonly MediaTypeWithQualityHeaderValue AcceptJson = new("application/json");
+
+    private readonly IProxyStateLookup _proxyState;
+    private readonly Dictionary<string, ILoadBalancingPolicy> _balancers;
+    private readonly Dictionary<string, IPassiveHealthCheckPolicy> _passiveHealth;
+
+    public DownstreamClient(IProxyStateLookup proxyState, IEnumerable<ILoadBalancingPolicy> balancers, IEnumerable<IPassiveHealthCheckPolicy> passiveHealth)
+    {
+        _proxyState = proxyState;
+        _balancers = balancers.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+        _passiveHealth = passiveHealth.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+    }
+
+    public async ValueTask<DownstreamResponse> SendAsync(DownstreamCall call, CancellationToken cancellationToken)
+    {
+        var downstream = call.Downstream;
+        if (!_proxyState.TryGetCluster(downstream.Id, out var cluster))
+        {
+            throw new NoDestinationException();
+        }
+
+        var destination = Pick(call, cluster) ?? throw new NoDestinationException();
+        call.AddTried(destination);
+        call.CountAttempt();
+        var model = cluster.Model;
+        var settings = model.Config.HttpRequest;
+        DestinationCounters.Enter(cluster, destination);
+        CancellationTokenSource? activityTimeout = null;
+        try
+        {
+            // YARP's ActivityTimeout bounds an attempt too, when it is shorter than what is left.
+            if (settings?.ActivityTimeout is { } idle && idle < call.TimeLeft)
+            {
+                activityTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                activityTimeout.CancelAfter(idle);
+                cancellationToken = activityTimeout.Token;
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Get, call.Address.GetUri(destination.Model))
+            {
+                // YARP's defaults: HTTP/2 where the destination offers it, else HTTP/1.1.
+                Version = settings?.Version ?? HttpVersion.Version20,
+                VersionPolicy = settings?.VersionPolicy ?? HttpVersionPolicy.RequestVersionOrLower,
+            };
+            var headers = request.Headers;
+            headers.Accept.Add(AcceptJson);
+            foreach (var (name, values) in call.Headers)
+            {
+                if (downstream.Propagates(name))
+                {
+                    headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+                }
+            }
+
+            headers.TryAddWithoutValidation(downstream.BudgetHeader, ((long)call.TimeLeft.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
+
+            DownstreamResponse answer;
+            using (var response = await model.HttpClient.SendAsync(request, cancellationToken).ConfigureAwait(false))
+            {
+                answer = await ReadAsync(response, downstream, destination.DestinationId, cancellationToken).ConfigureAwait(false);
+            }
+
+            ReportHealth(cluster, destination, failed: false);
+            return answer;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && activityTimeout?.IsCancellationRequested == true))
+        {
+            ReportHealth(cluster, destination, failed: true);
+            throw;
+        }
+        finally
+        {
+            DestinationCounters.Exit(cluster, destination);
+            activityTimeout?.Dispose();
+        }
+    }
+
+    private static async ValueTask<DownstreamResponse> ReadAsync(HttpResponseMessage response, DownstreamService downstream, string destination, CancellationToken cancellationToken)
+    {
+        var status = (int)response.StatusCode;
+        if (status is < 200 or > 299)
+        {
+            return DownstreamResponse.Failed(status, ResponseProblem.HttpStatus, RetryAfterOf(response), destination);
+        }
+
+        var body = await ResponseBody.ReadAsync(response.Content, downstream.MaxResponseBytes, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return DownstreamResponse.Failed(status, ResponseProblem.TooLarge, null, destination);
+        }
+
+        if (!ResponseBody.IsJson(body.Span))
+        {
+            body.Return();
+            return DownstreamResponse.Failed(status, ResponseProblem.NotJson, null, destination);
+        }
+
+        return DownstreamResponse.Ok(status, body, destination);
+    }
+
+    private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    {
+        if (response.Headers.RetryAfter is not { } retryAfter)
+        {
+            return null;
+        }
+
+        var delay = retryAfter.Delta ?? (retryAfter.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        return delay is { } d && d > TimeSpan.Zero ? d : null;
+    }
+
+    private DestinationState? Pick(DownstreamCall call, ClusterState cluster)
+    {
+        var available = cluster.DestinationsState.AvailableDestinations;
+        if (call.HasTriedAny && available.Count > 1)
+        {
+            // A hedge or a retry goes to a destination this call has not tried, while there is one.
+            var untried = available.Where(d => !call.HasTried(d)).ToArray();
+            if (untried.Length > 0)
+            {
+                available = untried;
+            }
+        }
+
+        switch (available.Count)
+        {
+            case 0:
+                return null;
+            case 1:
+                return available[0];
+        }
+
+        var policyName = cluster.Model.Config.LoadBalancingPolicy ?? LoadBalancingPolicies.PowerOfTwoChoices;
+        return _balancers.TryGetValue(policyName, out var policy)
+            ? policy.PickDestination(call.Context ?? EmptyContext.Instance, cluster, available)
+            : available[0];
+    }
+
+    private void ReportHealth(ClusterState cluster, DestinationState destination, bool failed)
+    {
+        var passive = cluster.Model.Config.HealthCheck?.Passive;
+        if (passive?.Enabled != true || !_passiveHealth.TryGetValue(passive.Policy ?? HealthCheckConstants.TransportFailureRate, out var policy))
+        {
+            return;
+        }
+
+        // The policies read the outcome of a proxied request from its HttpContext: give them one that says it.
+        var context = new DefaultHttpContext();
+        if (failed)
+        {
+            context.Features.Set<IForwarderErrorFeature>(new AttemptError());
+        }
+
+        policy.RequestProxied(context, cluster, destination);
+    }
+
+    private sealed class AttemptError : IForwarderErrorFeature
+    {
+        public ForwarderError Error => ForwarderError.Request;
+
+        public Exception? Exception => null;
+    }
+
+    private static class EmptyContext
+    {
+        public static readonly HttpContext Instance = new DefaultHttpContext();
+    }
+
+    private static class HealthCheckConstants
+    {
+        public const string TransportFailureRate = "TransportFailureRate";
+    }
+}
+
+/// <summary>The cluster has no destination available (all unhealthy, or none configured).</summary>
+internal sealed class NoDestinationException() : Exception("no available destination");

@@ -1,0 +1,216 @@
+using System.ComponentModel.DataAnnotations;
+using Gateway.Configuration;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Hedging;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Gateway.Downstream;
+
+/// <summary>
+/// A downstream's Polly strategies, built once from <see cref="ResilienceOptions"/>. The circuit breaker is
+/// its own pipeline so that aggregate calls (inside <see cref="Pipeline"/>) and pass-through routes (which
+/// run <see cref="Breaker"/> around the proxied request) share one breaker per cluster.
+/// Order, outermost first: hedging, retry, circuit breaker, attempt timeout.
+/// </summary>
+internal sealed class DownstreamResilience
+{
+    public static readonly ResiliencePropertyKey<DownstreamCall> CallKey = new("Gateway.DownstreamCall");
+
+    public static readonly DownstreamResilience None = new(null, null, null, null);
+
+    private DownstreamResilience(ResiliencePipeline<DownstreamResponse>? pipeline, ResiliencePipeline? breaker, RetryBudget? retryBudget, TimeSpan? breakDuration)
+    {
+        Pipeline = pipeline;
+        Breaker = breaker;
+        RetryBudget = retryBudget;
+        BreakDuration = breakDuration;
+    }
+
+    /// <summary>The strategies aggregate calls run through; null when none is configured.</summary>
+    public ResiliencePipeline<DownstreamResponse>? Pipeline { get; }
+
+    /// <summary>The cluster's circuit breaker; null when none is configured.</summary>
+    public ResiliencePipeline? Breaker { get; }
+
+    public RetryBudget? RetryBudget { get; }
+
+    public TimeSpan? BreakDuration { get; }
+
+    /// <summary>
+    /// Failures worth another attempt and counted by the breaker: no connection or a dropped one, the
+    /// attempt's own timeout, 408, 429 and 5xx. A 404 or an invalid body is the downstream's answer.
+    /// </summary>
+    public static bool IsTransient(Exception? exception, object? result) => exception switch
+    {
+        null => result switch
+        {
+            DownstreamResponse response => response.IsTransient,
+            ProxiedResponse proxied => proxied.IsTransient,
+            _ => false,
+        },
+        HttpRequestException or IOException or TimeoutRejectedException => true,
+        _ => false,
+    };
+
+    public static DownstreamResilience Create(ResilienceOptions? options, string key, TimeProvider timeProvider, List<string> errors)
+    {
+        if (options is null || (options.Retry is null && options.CircuitBreaker is null && options.Hedging is null && options.AttemptTimeout is null))
+        {
+            return None;
+        }
+
+        var errorCount = errors.Count;
+        Check(options, key, errors);
+        if (errors.Count > errorCount)
+        {
+            return None;
+        }
+
+        try
+        {
+            return Build(options, timeProvider);
+        }
+        catch (ValidationException ex)
+        {
+            // Polly's own range checks, for anything ours did not catch.
+            errors.Add($"{key}: {ex.Message.ReplaceLineEndings(" ")}");
+            return None;
+        }
+    }
+
+    private static void Check(ResilienceOptions options, string key, List<string> errors)
+    {
+        void Require(bool ok, string subKey, string rule, object value)
+        {
+            if (!ok)
+            {
+                errors.Add($"{key}:{subKey}: {rule} (was {value})");
+            }
+        }
+
+        if (options.AttemptTimeout is { } attemptTimeout)
+        {
+            Require(attemptTimeout > TimeSpan.Zero, "AttemptTimeout", "must be positive", attemptTimeout);
+        }
+
+        if (options.Retry is { } retry)
+        {
+            Require(retry.MaxRetryAttempts is >= 1 and <= 100, "Retry:MaxRetryAttempts", "must be between 1 and 100", retry.MaxRetryAttempts);
+            Require(retry.Delay >= TimeSpan.Zero && retry.Delay <= TimeSpan.FromMinutes(1), "Retry:Delay", "must be between 0 and 1 minute", retry.Delay);
+            Require(retry.BudgetPercent is >= 0 and <= 100, "Retry:BudgetPercent", "must be between 0 and 100", retry.BudgetPercent);
+            Require(retry.MinRetryConcurrency >= 0, "Retry:MinRetryConcurrency", "must not be negative", retry.MinRetryConcurrency);
+        }
+
+        if (options.CircuitBreaker is { } breaker)
+        {
+            Require(breaker.FailureRatio is > 0 and <= 1, "CircuitBreaker:FailureRatio", "must be above 0 and at most 1", breaker.FailureRatio);
+            Require(breaker.MinimumThroughput >= 2, "CircuitBreaker:MinimumThroughput", "must be at least 2", breaker.MinimumThroughput);
+            Require(breaker.SamplingDuration >= TimeSpan.FromMilliseconds(500), "CircuitBreaker:SamplingDuration", "must be at least 500 ms", breaker.SamplingDuration);
+            Require(breaker.BreakDuration >= TimeSpan.FromMilliseconds(500), "CircuitBreaker:BreakDuration", "must be at least 500 ms", breaker.BreakDuration);
+        }
+
+        if (options.Hedging is { } hedging)
+        {
+            Require(hedging.Delay > TimeSpan.Zero, "Hedging:Delay", "must be positive", hedging.Delay);
+            Require(hedging.MaxHedgedAttempts is >= 1 and <= 10, "Hedging:MaxHedgedAttempts", "must be between 1 and 10", hedging.MaxHedgedAttempts);
+        }
+    }
+
+    private static DownstreamResilience Build(ResilienceOptions options, TimeProvider timeProvider)
+    {
+        ResiliencePipeline? breaker = null;
+        if (options.CircuitBreaker is { } breakerOptions)
+        {
+            breaker = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+                .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+                {
+                    FailureRatio = breakerOptions.FailureRatio,
+                    MinimumThroughput = breakerOptions.MinimumThroughput,
+                    SamplingDuration = breakerOptions.SamplingDuration,
+                    BreakDuration = breakerOptions.BreakDuration,
+                    ShouldHandle = static args => new ValueTask<bool>(IsTransient(args.Outcome.Exception, args.Outcome.Result)),
+                })
+                .Build();
+        }
+
+        var builder = new ResiliencePipelineBuilder<DownstreamResponse> { TimeProvider = timeProvider };
+        if (options.Hedging is { } hedging)
+        {
+            builder.AddHedging(new HedgingStrategyOptions<DownstreamResponse>
+            {
+                Delay = hedging.Delay,
+                MaxHedgedAttempts = hedging.MaxHedgedAttempts,
+                ShouldHandle = static args => new ValueTask<bool>(IsTransient(args.Outcome.Exception, args.Outcome.Result)),
+            });
+        }
+
+        RetryBudget? budget = null;
+        if (options.Retry is { } retry)
+        {
+            budget = new RetryBudget(retry.BudgetPercent, retry.MinRetryConcurrency);
+            var maxRetries = retry.MaxRetryAttempts;
+            builder.AddRetry(new RetryStrategyOptions<DownstreamResponse>
+            {
+                MaxRetryAttempts = maxRetries,
+                Delay = retry.Delay,
+                BackoffType = retry.BackoffType,
+                UseJitter = retry.UseJitter,
+                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args, maxRetries, budget)),
+                DelayGenerator = static args => new ValueTask<TimeSpan?>(args.Outcome.Result?.RetryAfter),
+            });
+        }
+
+        if (breaker is not null)
+        {
+            builder.AddPipeline(breaker);
+        }
+
+        if (options.AttemptTimeout is { } attemptTimeout)
+        {
+            builder.AddTimeout(attemptTimeout);
+        }
+
+        return new DownstreamResilience(builder.Build(), breaker, budget, options.CircuitBreaker?.BreakDuration);
+    }
+
+    private static bool ShouldRetry(RetryPredicateArguments<DownstreamResponse> args, int maxRetries, RetryBudget budget)
+    {
+        var call = args.Context.Properties.GetValue(CallKey, null!);
+        if (args.AttemptNumber > 0)
+        {
+            // The attempt that just ended was a retry: its permit goes back.
+            call?.ReleaseRetryPermit(budget);
+        }
+
+        if (args.AttemptNumber >= maxRetries || !IsTransient(args.Outcome.Exception, args.Outcome.Result))
+        {
+            return false;
+        }
+
+        // A Retry-After beyond the time left means the retry could not finish anyway.
+        if (call is not null && args.Outcome.Result?.RetryAfter is { } retryAfter && retryAfter >= call.TimeLeft)
+        {
+            return false;
+        }
+
+        if (!budget.TryAcquire())
+        {
+            return false;
+        }
+
+        call?.AddRetryPermit();
+        return true;
+    }
+}
+
+/// <summary>The outcome of a proxied request as a route's circuit breaker sees it.</summary>
+internal sealed class ProxiedResponse(bool isTransient)
+{
+    public static readonly ProxiedResponse Transient = new(true);
+
+    public static readonly ProxiedResponse Fine = new(false);
+
+    public bool IsTransient { get; } = isTransient;
+}
