@@ -57,9 +57,55 @@ public sealed class HeaderTests
         Assert.Equal("de-CH", call.Headers["Accept-Language"]);
     }
 
+    [Theory]
+    [InlineData("a\u0001b")]
+    [InlineData("a\u001fb")]
+    [InlineData("a\u007fb")]
+    public async Task Get_ControlCharacterInAListedHeader_Returns400NamingItWithoutCallingDownstream(string value)
+    {
+        await using var downstream = await StartDownstreamAsync();
+        await using var gateway = await StartGatewayAsync(downstream);
+
+        // Raw HTTP/1.1: client libraries refuse to send such a value; Kestrel lets it through.
+        var response = await SendRawAsync(gateway.BaseAddress,
+            "GET /agg/42 HTTP/1.1\r\n" +
+            $"Host: {gateway.BaseAddress.Authority}\r\n" +
+            "Connection: close\r\n" +
+            "Accept-Language: de-CH\r\n" +
+            $"X-Request-Id: {value}\r\n" +
+            "\r\n",
+            wholeAnswer: true);
+
+        Assert.StartsWith("HTTP/1.1 400", response, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: application/problem+json", response, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("X-Aggregate-Complete: false", response, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("\"header\":\"X-Request-Id\"", response, StringComparison.Ordinal);
+        Assert.Empty(downstream.Requests);
+    }
+
+    [Fact]
+    public async Task Get_TabInAListedHeaderOrControlCharacterInAnUnlistedOne_IsServed()
+    {
+        await using var downstream = await StartDownstreamAsync();
+        await using var gateway = await StartGatewayAsync(downstream);
+
+        var response = await SendRawAsync(gateway.BaseAddress,
+            "GET /agg/42 HTTP/1.1\r\n" +
+            $"Host: {gateway.BaseAddress.Authority}\r\n" +
+            "X-Request-Id: a\tb\r\n" +
+            "X-Other: a\u0001b\r\n" +
+            "\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
+        var call = Assert.Single(downstream.Requests);
+        Assert.Equal("a\tb", call.Headers["X-Request-Id"]);
+        Assert.False(call.Headers.ContainsKey("X-Other"));
+    }
+
     // Sends one request and returns the answer's status line and headers (enough: the gateway answers
-    // only once every downstream call is done).
-    private static async Task<string> SendRawAsync(Uri address, string request)
+    // only once every downstream call is done), or with wholeAnswer everything up to the connection's
+    // end (the request must ask for "Connection: close").
+    private static async Task<string> SendRawAsync(Uri address, string request, bool wholeAnswer = false)
     {
         using var timeout = new CancellationTokenSource(Signal.Patience);
         using var client = new TcpClient();
@@ -68,7 +114,7 @@ public sealed class HeaderTests
         await stream.WriteAsync(Encoding.ASCII.GetBytes(request), timeout.Token);
         var received = new StringBuilder();
         var buffer = new byte[4096];
-        while (!received.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        while (wholeAnswer || !received.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
         {
             var read = await stream.ReadAsync(buffer, timeout.Token);
             if (read == 0)

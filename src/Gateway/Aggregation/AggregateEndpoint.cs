@@ -25,16 +25,22 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
                 return;
             }
 
-            if (PathTemplate.IsDotSegment(value) && definition.ClientValueInPath[i])
+            if (definition.ClientValueInPath[i] && PathTemplate.IsUnsafeSegment(value))
             {
-                await WriteBadValueAsync(context, definition.ClientValues[i], "Invalid parameter", "cannot be '.' or '..': it would change the downstream path").ConfigureAwait(false);
+                await WriteBadValueAsync(context, definition.ClientValues[i], "Invalid parameter", "cannot be '.' or '..' nor contain '/' or '\\': it would change the downstream path").ConfigureAwait(false);
                 return;
             }
 
             clientValues[i] = value;
         }
 
-        var headers = HeaderPropagation.Select(context.Request.Headers, plan.PropagateHeaders);
+        var headers = HeaderPropagation.Select(context.Request.Headers, plan.PropagateHeaders, out var invalidHeader);
+        if (invalidHeader is not null)
+        {
+            await WriteBadHeaderAsync(context, invalidHeader).ConfigureAwait(false);
+            return;
+        }
+
         var deadline = RequestBudget.Shorten(definition.Timeout, context.Request.Headers, plan.BudgetHeader);
         SourceResult[]? results = null;
         try
@@ -76,7 +82,9 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
             var text = Convert.ToString(routeValue, CultureInfo.InvariantCulture);
             if (!string.IsNullOrEmpty(text))
             {
-                return text;
+                // Kestrel decodes the path except %2F, so a route value holds "%2F" where the client sent a '/'.
+                // Read it as the '/' it is, like a query value: refused in a path segment, "%2F" in a query.
+                return text.Contains('%', StringComparison.Ordinal) ? text.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase) : text;
             }
         }
 
@@ -92,5 +100,15 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
             title: title,
             detail: $"The route or query value '{name}' {problem}.",
             extensions: new Dictionary<string, object?> { ["parameter"] = name }).ExecuteAsync(context);
+    }
+
+    private static Task WriteBadHeaderAsync(HttpContext context, string name)
+    {
+        context.Response.Headers[CompleteHeader] = "false";
+        return Results.Problem(
+            statusCode: StatusCodes.Status400BadRequest,
+            title: "Invalid header",
+            detail: $"The request header '{name}' contains a control character and cannot be sent downstream.",
+            extensions: new Dictionary<string, object?> { ["header"] = name }).ExecuteAsync(context);
     }
 }

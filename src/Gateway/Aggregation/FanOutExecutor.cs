@@ -73,7 +73,7 @@ internal sealed partial class FanOutExecutor(
 
         if (address is null)
         {
-            var reason = PathTemplate.IsDotSegment(run.Get(missing!)) ? "is '.' or '..', which cannot be sent as a path segment" : "has no value";
+            var reason = PathTemplate.SegmentProblem(run.Get(missing!));
             return SourceResult.Skipped($"not called: {{{missing!.Name}}} {reason}", SourceOutcome.Skipped);
         }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace Gateway.Aggregation;
@@ -9,6 +10,8 @@ namespace Gateway.Aggregation;
 /// </summary>
 internal sealed class PathTemplate
 {
+    private static readonly SearchValues<char> SegmentSeparators = SearchValues.Create("/\\");
+
     private readonly Part[] _path;
     private readonly QueryParameter[] _query;
 
@@ -148,8 +151,8 @@ internal sealed class PathTemplate
 
     /// <summary>
     /// Renders the path and query. Returns null and names the placeholder when a value a required part
-    /// needs is missing or empty, or a path segment's value is a dot-segment; a query parameter with a
-    /// missing optional value is left out.
+    /// needs is missing or empty, or a path segment's value is unsafe (<see cref="IsUnsafeSegment"/>); a
+    /// query parameter with a missing optional value is left out.
     /// </summary>
     public string? Render(IPlaceholderValues values, out Placeholder? missing)
     {
@@ -201,8 +204,24 @@ internal sealed class PathTemplate
         return builder.ToString();
     }
 
-    /// <summary>True for "." and "..", which cannot be sent as a path segment.</summary>
-    public static bool IsDotSegment(string? value) => value is "." or "..";
+    /// <summary>
+    /// True for a value that cannot be sent as one path segment whatever the encoding: "." and ".." (servers
+    /// resolve <c>%2E%2E</c> like "..") and any value holding '/' or '\' (servers such as nginx decode
+    /// <c>%2F</c> before resolving dot-segments, so "..%2Fadmin" reaches /admin; IIS treats '\' as '/').
+    /// </summary>
+    public static bool IsUnsafeSegment(string? value) =>
+        value is "." or ".." || (value is not null && value.AsSpan().IndexOfAny(SegmentSeparators) >= 0);
+
+    /// <summary>
+    /// Why <paramref name="value"/> gave no path segment: it has none, or it is unsafe (<see cref="IsUnsafeSegment"/>).
+    /// Worded to follow the placeholder's name: "{id} has no value".
+    /// </summary>
+    public static string SegmentProblem(string? value) => value switch
+    {
+        null or "" => "has no value",
+        "." or ".." => "is '.' or '..', which cannot be sent as a path segment",
+        _ => "contains '/' or '\\', which cannot be sent inside a path segment",
+    };
 
     private static bool Append(StringBuilder builder, Part part, IPlaceholderValues values, bool inQuery, ref Placeholder? missing)
     {
@@ -220,9 +239,9 @@ internal sealed class PathTemplate
         }
 
         // EscapeDataString leaves only unreserved characters, but "." and ".." are dot-segments even
-        // percent-encoded (RFC 3986 6.2.2.2): servers resolve %2E%2E like "..". No encoding keeps such
-        // a value inside its segment, so it is refused.
-        if (!inQuery && IsDotSegment(value))
+        // percent-encoded (RFC 3986 6.2.2.2), and many servers decode %2F and %5C before resolving them.
+        // No encoding keeps such a value inside its segment, so it is refused.
+        if (!inQuery && IsUnsafeSegment(value))
         {
             missing = placeholder;
             return false;

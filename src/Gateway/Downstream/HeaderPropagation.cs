@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
@@ -19,6 +20,11 @@ internal static class HeaderPropagation
     {
         "traceparent", "tracestate", "baggage", "Request-Id", "Correlation-Context",
     };
+
+    // Control characters other than tab (RFC 9110 5.5): Kestrel lets most of them through and downstream
+    // servers differ in what they make of them.
+    private static readonly SearchValues<char> ControlCharacters = SearchValues.Create(
+        [.. Enumerable.Range(0, 0x20).Where(c => c != '\t').Select(c => (char)c), '\u007F']);
 
     public static bool IsHopByHop(string name) => HopByHop.Contains(name);
 
@@ -49,10 +55,13 @@ internal static class HeaderPropagation
 
     /// <summary>
     /// The configured headers present on the request, minus any the client's Connection header
-    /// declares hop-by-hop for this connection. Empty when nothing is to be sent.
+    /// declares hop-by-hop for this connection. Empty when nothing is to be sent. When a value of one of
+    /// them holds a control character (tab excepted), returns empty and names that header in
+    /// <paramref name="invalidHeader"/>: the request must not go downstream.
     /// </summary>
-    public static KeyValuePair<string, StringValues>[] Select(IHeaderDictionary inbound, string[] configured)
+    public static KeyValuePair<string, StringValues>[] Select(IHeaderDictionary inbound, string[] configured, out string? invalidHeader)
     {
+        invalidHeader = null;
         if (configured.Length == 0)
         {
             return [];
@@ -64,11 +73,30 @@ internal static class HeaderPropagation
         {
             if (inbound.TryGetValue(name, out var values) && !StringValues.IsNullOrEmpty(values) && !IsNamedIn(connection, name))
             {
+                if (HasControlCharacter(values))
+                {
+                    invalidHeader = name;
+                    return [];
+                }
+
                 (selected ??= []).Add(new(name, values));
             }
         }
 
         return selected is null ? [] : [.. selected];
+    }
+
+    private static bool HasControlCharacter(StringValues values)
+    {
+        foreach (var value in values)
+        {
+            if (value is not null && value.AsSpan().IndexOfAny(ControlCharacters) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsNamedIn(StringValues connection, string name)

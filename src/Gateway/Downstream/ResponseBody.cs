@@ -10,9 +10,14 @@ internal static class ResponseBody
 {
     private const int InitialBufferSize = 4096;
 
+    // The most a declared Content-Length may reserve before the bytes arrive: a downstream can declare
+    // 100 MB and stall, and a buffer sized from its word would stay pinned for as long as it stalls.
+    private const int MaxInitialBufferSize = 16 * 1024;
+
     /// <summary>
     /// Reads the whole body. Returns null (and keeps no buffer) when it is longer than <paramref name="maxBytes"/>:
-    /// reading stops at the cap, so memory stays bounded whatever the downstream sends.
+    /// reading stops at the cap, so memory stays bounded whatever the downstream sends. The buffer grows
+    /// (doubling) as bytes arrive; a declared length only sizes the first one, up to 16 KiB.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<PooledBody?> ReadAsync(HttpContent content, long maxBytes, CancellationToken cancellationToken)
@@ -25,7 +30,7 @@ internal static class ResponseBody
 
         // One byte past the cap tells "exactly at the cap" from "over it".
         var limit = (int)Math.Min(maxBytes + 1, Array.MaxLength);
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(declared is { } d ? d + 1 : InitialBufferSize, limit));
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(declared is { } d ? Math.Min(d + 1, MaxInitialBufferSize) : InitialBufferSize, limit));
         var length = 0;
         try
         {

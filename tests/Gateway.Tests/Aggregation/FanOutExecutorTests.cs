@@ -145,7 +145,7 @@ public sealed class FanOutExecutorTests
                 {
                     profileCalled.SetResult();
                     await releaseProfile.Task.WaitAsync(ct);
-                    return Json("""{"customerId":"c/1"}""");
+                    return Json("""{"customerId":"c?1"}""");
                 }
 
                 return Json("""{"tier":"gold"}""");
@@ -157,7 +157,7 @@ public sealed class FanOutExecutorTests
         releaseProfile.SetResult();
         var results = await run.Within();
 
-        Assert.Equal(["/users/42", "/base/customers/c%2F1"], calls);
+        Assert.Equal(["/users/42", "/base/customers/c%3F1"], calls);
         Assert.Equal("""{"tier":"gold"}""", Encoding.UTF8.GetString(harness.Result(results, "customer").Body!.Span));
     }
 

@@ -29,14 +29,45 @@ public sealed class PathTemplateTests
         Parse(template).Render(new Values(values), out _);
 
     [Theory]
-    [InlineData("../admin", "/users/..%2Fadmin")]
-    [InlineData("a/b?c#d", "/users/a%2Fb%3Fc%23d")]
+    [InlineData("a?c#d", "/users/a%3Fc%23d")]
     [InlineData("%2F", "/users/%252F")]
+    [InlineData("%2E%2E", "/users/%252E%252E")]
+    [InlineData("...", "/users/...")]
     [InlineData("x y", "/users/x%20y")]
     public void Render_HostileRouteValue_StaysInOneSegment(string value, string expected)
     {
         Assert.Equal(expected, Render("/users/{id}", new() { ["id"] = value }));
     }
+
+    [Theory]
+    [InlineData("../admin")]
+    [InlineData("..\\admin")]
+    [InlineData("a/b")]
+    [InlineData("a\\b")]
+    [InlineData("/")]
+    [InlineData("admin/")]
+    public void Render_SlashOrBackslashInPath_IsRefusedNotEncoded(string value)
+    {
+        // Servers such as nginx decode %2F (and IIS %5C) before resolving dot-segments: "..%2Fadmin" reaches /admin.
+        var template = Parse("/users/{id}/profile");
+        Assert.Null(template.Render(new Values(new() { ["id"] = value }), out var missing));
+        Assert.Equal("id", missing!.Name);
+        Assert.Equal("/orders?user=" + Uri.EscapeDataString(value), Render("/orders?user={id}", new() { ["id"] = value }));
+    }
+
+    [Theory]
+    [InlineData(".", true)]
+    [InlineData("..", true)]
+    [InlineData("../admin", true)]
+    [InlineData("a\\b", true)]
+    [InlineData("/", true)]
+    [InlineData("...", false)]
+    [InlineData("a.b", false)]
+    [InlineData("%2F", false)]
+    [InlineData("", false)]
+    [InlineData(null, false)]
+    public void IsUnsafeSegment_Value_TrueForDotSegmentsAndSeparators(string? value, bool expected) =>
+        Assert.Equal(expected, PathTemplate.IsUnsafeSegment(value));
 
     [Theory]
     [InlineData("..")]
@@ -50,6 +81,15 @@ public sealed class PathTemplateTests
         Assert.Equal("/orders?user=..", Render("/orders?user={id}", new() { ["id"] = ".." }));
         Assert.Equal("/users/...", Render("/users/{id}", new() { ["id"] = "..." }));
     }
+
+    [Theory]
+    [InlineData(null, "has no value")]
+    [InlineData("", "has no value")]
+    [InlineData("..", "is '.' or '..'")]
+    [InlineData("../admin", "contains '/' or '\\'")]
+    [InlineData("a\\b", "contains '/' or '\\'")]
+    public void SegmentProblem_RefusedValue_SaysWhy(string? value, string expected) =>
+        Assert.StartsWith(expected, PathTemplate.SegmentProblem(value), StringComparison.Ordinal);
 
     [Fact]
     public void Render_HostileQueryValue_StaysOneQueryValue()

@@ -83,9 +83,44 @@ public sealed class ResponseBodyTests
         Assert.Null(body);
     }
 
+    [Fact]
+    public async Task ReadAsync_LargeDeclaredLengthThenStall_BufferGrowsOnlyWithTheBytes()
+    {
+        // A downstream may declare 8 MiB (under the cap), send two bytes and stall: what it declared must
+        // not be what it pins. The largest read the stream is offered is the size of the buffer behind it.
+        var stream = new StallingStream("{}"u8.ToArray());
+        var content = new StreamContent(stream);
+        content.Headers.ContentLength = 8 * 1024 * 1024;
+        using var stop = new CancellationTokenSource();
+        var reading = ResponseBody.ReadAsync(content, 16 * 1024 * 1024, stop.Token).AsTask();
+
+        await stream.Stalled.Within();
+        await stop.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading);
+        Assert.True(stream.LargestRead <= 64 * 1024, $"offered a {stream.LargestRead}-byte buffer for 2 bytes");
+    }
+
+    [Fact]
+    public async Task ReadAsync_DeclaredLengthAboveTheFirstBuffer_KeepsEveryByte()
+    {
+        var bytes = Enumerable.Range(0, 300_000).Select(i => (byte)(i % 251)).ToArray();
+        var content = new StreamContent(new MemoryStream(bytes));
+        content.Headers.ContentLength = bytes.Length;
+        var body = await ResponseBody.ReadAsync(content, bytes.Length, CancellationToken.None);
+        Assert.True(body!.Span.SequenceEqual(bytes));
+        body.Return();
+    }
+
     private sealed class StallingStream(byte[] data) : Stream
     {
+        private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _position;
+
+        /// <summary>Completes when every byte was delivered and a read is waiting for more.</summary>
+        public Task Stalled => _stalled.Task;
+
+        public int LargestRead { get; private set; }
 
         public override bool CanRead => true;
 
@@ -99,8 +134,10 @@ public sealed class ResponseBodyTests
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
+            LargestRead = Math.Max(LargestRead, buffer.Length);
             if (buffer.Length == 0 || _position == data.Length)
             {
+                _stalled.TrySetResult();
                 await Task.Delay(Timeout.Infinite, cancellationToken);
             }
 
