@@ -42,7 +42,9 @@ public sealed class LimitsTests
             Assert.Equal("rejected", second.ErrorKind("profile"));
             Assert.False(second.HasData("profile"));
             Assert.True(second.Elapsed < TimeSpan.FromSeconds(1), $"rejection took {second.Elapsed}");
-            Assert.Equal(HttpStatusCode.BadGateway, third.StatusCode);
+            // No downstream said anything: the gateway's own refusal is a 503 with a Retry-After.
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, third.StatusCode);
+            Assert.Equal("1", third.Headers.RetryAfter?.ToString());
             Assert.Equal("false", third.Complete);
             Assert.Equal("rejected", third.ErrorKind("profile"));
             Assert.Empty(downstream.RequestsTo("/users/second"));

@@ -45,7 +45,8 @@ public sealed class StatusTests
         Assert.Equal("http_status", answer.ErrorKind("extra"));
         Assert.Equal(503, answer.Error("extra").GetProperty("status").GetInt32());
         Assert.False(answer.HasData("extra"));
-        Assert.Equal(ProfileJson, answer.Data.GetProperty("profile").GetRawText());
+        // Fail-fast: profile is there when it answered first, else it was cancelled.
+        Assert.True(answer.HasData("profile") ? answer.Data.GetProperty("profile").GetRawText() == ProfileJson : answer.Outcome("profile") == "cancelled");
     }
 
     [Fact]

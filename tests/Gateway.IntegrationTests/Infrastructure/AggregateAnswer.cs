@@ -11,6 +11,7 @@ public sealed class AggregateAnswer
     public AggregateAnswer(HttpResponseMessage response, string body, TimeSpan elapsed)
     {
         StatusCode = response.StatusCode;
+        Headers = response.Headers;
         Body = body;
         Elapsed = elapsed;
         ContentType = response.Content.Headers.ContentType?.MediaType;
@@ -23,6 +24,9 @@ public sealed class AggregateAnswer
     }
 
     public HttpStatusCode StatusCode { get; }
+
+    /// <summary>The response headers (content headers excepted).</summary>
+    public System.Net.Http.Headers.HttpResponseHeaders Headers { get; }
 
     /// <summary>The value of <c>X-Aggregate-Complete</c>, null when absent.</summary>
     public string? Complete { get; }

@@ -78,14 +78,43 @@ public sealed class EnvelopeWriterTests
     [InlineData(nameof(SourceOutcome.Timeout), false, 200)]
     [InlineData(nameof(SourceOutcome.Timeout), true, 504)]
     [InlineData(nameof(SourceOutcome.Unavailable), true, 502)]
-    [InlineData(nameof(SourceOutcome.Rejected), true, 502)]
     [InlineData(nameof(SourceOutcome.InvalidResponse), true, 502)]
+    [InlineData(nameof(SourceOutcome.HttpStatus), true, 502)]
     public void Verdict_FollowsTheRequiredSources(string failure, bool required, int status)
     {
         var outcome = Enum.Parse<SourceOutcome>(failure);
         var definition = Definition(requiredB: required);
         var verdict = AggregateVerdict.From(definition, [SourceResult.Ok(200, 1, Body("{}")), SourceResult.Failed(outcome, 1, "x")]);
         Assert.Equal(new AggregateVerdict(status, Complete: false), verdict);
+    }
+
+    [Theory]
+    [InlineData(nameof(SourceOutcome.Rejected))]
+    [InlineData(nameof(SourceOutcome.CircuitOpen))]
+    [InlineData(nameof(SourceOutcome.Cancelled))]
+    public void Verdict_RequiredSourceTheGatewayDidNotCall_Is503WithRetryAfter(string failure)
+    {
+        var outcome = Enum.Parse<SourceOutcome>(failure);
+        var definition = Definition(requiredB: true);
+        var refused = SourceResult.Failed(outcome, 1, "x").With(0, null, TimeSpan.FromMilliseconds(4200));
+        var verdict = AggregateVerdict.From(definition, [SourceResult.Ok(200, 1, Body("{}")), refused]);
+        Assert.Equal(new AggregateVerdict(503, Complete: false, TimeSpan.FromMilliseconds(4200)), verdict);
+        Assert.Equal("5", Gateway.Downstream.RequestBudget.WholeSeconds(verdict.RetryAfter!.Value));
+    }
+
+    [Theory]
+    [InlineData(nameof(SourceOutcome.Timeout), nameof(SourceOutcome.CircuitOpen), 504)]
+    [InlineData(nameof(SourceOutcome.CircuitOpen), nameof(SourceOutcome.Timeout), 504)]
+    [InlineData(nameof(SourceOutcome.Rejected), nameof(SourceOutcome.HttpStatus), 502)]
+    [InlineData(nameof(SourceOutcome.Unavailable), nameof(SourceOutcome.Rejected), 502)]
+    [InlineData(nameof(SourceOutcome.Timeout), nameof(SourceOutcome.Unavailable), 504)]
+    public void Verdict_SeveralRequiredFailures_504Over502Over503(string first, string second, int status)
+    {
+        var definition = Definition(requiredB: true);
+        var results = new[] { SourceResult.Failed(Enum.Parse<SourceOutcome>(first), 1, "x"), SourceResult.Failed(Enum.Parse<SourceOutcome>(second), 1, "y") };
+        var verdict = AggregateVerdict.From(definition, results);
+        Assert.Equal(status, verdict.StatusCode);
+        Assert.Null(verdict.RetryAfter);
     }
 
     [Fact]

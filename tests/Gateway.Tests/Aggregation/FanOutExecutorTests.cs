@@ -165,14 +165,16 @@ public sealed class FanOutExecutorTests
     public async Task Execute_InputFails_DependentsAreSkippedTransitivelyAndNeverCalled()
     {
         var calls = new ConcurrentQueue<string>();
+        var aggregate = Aggregate(new JsonObject
+        {
+            ["a"] = Source("users", "/a"),
+            ["b"] = Source("users", "/b/{a.id}", required: true),
+            ["c"] = Source("users", "/c/{b.id}"),
+            ["d"] = Source("users", "/d"),
+        });
+        aggregate["FailFast"] = false;
         using var harness = new FanOutHarness(
-            Aggregate(new JsonObject
-            {
-                ["a"] = Source("users", "/a"),
-                ["b"] = Source("users", "/b/{a.id}", required: true),
-                ["c"] = Source("users", "/c/{b.id}"),
-                ["d"] = Source("users", "/d"),
-            }),
+            aggregate,
             (request, ct) =>
             {
                 calls.Enqueue(request.RequestUri!.AbsolutePath);

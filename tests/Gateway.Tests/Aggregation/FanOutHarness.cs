@@ -29,7 +29,7 @@ internal sealed class FanOutHarness : IDisposable
                     ["orders"] = new JsonObject { ["Destinations"] = new JsonObject { ["a"] = new JsonObject { ["Address"] = "http://orders.test/base/" } } },
                 },
             },
-            ["Gateway"] = gateway ?? new JsonObject(),
+            ["Gateway"] = gateway ?? new JsonObject { ["PropagateHeaders"] = new JsonArray("X-Request-Id") },
         };
         config["Gateway"]!["Downstreams"] = downstreams ?? [];
         config["Gateway"]!["Aggregates"] = new JsonObject { ["agg"] = aggregate };
