@@ -1,9 +1,37 @@
 #!/usr/bin/env bash
-# Load benchmark: the gateway against a plain hand-written aggregator (the baseline).
+# Load benchmark: the gateway against its yardsticks, side by side in one run.
 #
 # Usage (from anywhere; the script moves to the repository root itself):
 #
 #     bash tests/Benchmarks/run.sh
+#     BENCH_DURATION=5 BENCH_WARMUP_INITIAL=5 bash tests/Benchmarks/run.sh    # quick check, ~3 minutes
+#
+# Scenarios. Each compares two sides measured one after the other in the same run, and every figure
+# is reported as a ratio of the two:
+#     fast         gateway /agg/fast vs baseline /agg/fast: 3 sources answering at once, 64 connections
+#     staggered    the same with sources at 20/40/60 ms, 256 connections
+#     hang         one optional source never answers (timeout 200 ms), HTTP/1.1, 64 connections
+#     passthrough  gateway /proxy/delay/0 (ReverseProxy:Routes:bench, PathRemovePrefix /proxy, cluster a)
+#                  vs a plain YARP host with the same route and cluster (tests/Benchmarks/PlainYarp),
+#                  64 connections
+#     resilient    gateway /agg/fast_resilient (clusters ra/rb/rc: Polly retry + circuit breaker, no
+#                  faults) vs gateway /agg/fast, 64 connections
+#     nginx        fast, with nginx as the downstream: a second gateway and a second baseline pointed
+#                  at an nginx that answers /delay/0 with the same JSON (CPU per request is the figure)
+#     hang_h2c     hang over HTTP/2 cleartext: clusters h2_a/h2_b/h2_c with HttpRequest Version 2,
+#                  RequestVersionExact, against the downstream's HTTP/2-only endpoint; the baseline's
+#                  h2c clients send HTTP/2 only (RequestVersionExact), 64 connections
+#
+# Targets: fast: requests/s >= 1.0x baseline, CPU/request <= 0.9x, RSS <= 0.8x; staggered: p99 <= 66 ms;
+# hang: p99 <= 210 ms; passthrough: requests/s >= 0.9x plain YARP and p99 within 1 ms of it;
+# resilient: requests/s >= 0.95x fast; nginx: CPU/request <= 0.9x baseline; hang_h2c: p99 <= 210 ms.
+#
+# passthrough, resilient and hang_h2c need the gateway's YARP integration (pass-through routes, Polly
+# resilience per downstream, the clusters' HTTP version). A gateway without it is not an error: it
+# refuses Gateway:Downstreams:*:Resilience at start (the script then starts it again with those keys and
+# the fast_resilient aggregate removed), answers 404 on /proxy/... and cannot call the h2c endpoint.
+# Those scenarios print "skipped: ..." instead of figures; their comparison side (plain YARP, baseline
+# h2c) is still measured when it is another server.
 #
 # Environment (all optional):
 #     BENCH_DURATION=10         seconds of each measured wrk run
@@ -11,25 +39,31 @@
 #     BENCH_WARMUP_INITIAL=15   seconds of the one-off warm-up of the downstream and of each server
 #                               (JIT tiering needs ~15 s under load to settle; see warm_up_all)
 #     BENCH_STARTUP_TIMEOUT=30  seconds a server may take to answer after start
-#     BENCH_NO_BUILD=1          skip the three Release builds (use the existing bin/ output)
+#     BENCH_NO_BUILD=1          skip the Release builds (use the existing bin/ output)
 #     BENCH_KEEP=1              keep the temp dir (generated config, server logs, raw wrk output)
 #
 # What it does:
-#   1. checks that wrk is installed; when it is not and we are root with apt-get, installs it
-#      (apt-get update && apt-get install -y wrk), otherwise prints that command and exits 1;
-#   2. builds src/Gateway, tests/Benchmarks/Downstream and tests/Benchmarks/Baseline in Release;
-#   3. starts the downstream, the gateway (config generated from tests/Benchmarks/gateway.bench.json
-#      with the downstream address filled in) and the baseline, each with `dotnet <dll>` on a free
-#      127.0.0.1 port, and checks that every aggregate answers 200 before any load;
-#   4. warms up the downstream and each server (BENCH_WARMUP_INITIAL), then
-#      per scenario (fast / staggered / hang) and per server: warm-up, then a measured
-#      `wrk -t2 -cN -dDs --latency`, with the server's CPU time read from /proc/PID/stat just before
-#      and after, and its VmRSS read after;
-#   5. prints one table per scenario and the targets with PASS/FAIL.
+#   1. checks that wrk and nginx are installed; when one is not and we are root with apt-get, installs
+#      it (apt-get update && apt-get install -y wrk nginx), otherwise prints that command and exits 1;
+#   2. builds src/Gateway and tests/Benchmarks/{Downstream,Baseline,PlainYarp} in Release;
+#   3. starts, each on a free 127.0.0.1 port: the downstream (`dotnet <dll>`, an HTTP/1.1 endpoint and
+#      an HTTP/2-only cleartext one, checked with curl --http2-prior-knowledge), nginx (daemon off, one
+#      worker, nginx.conf generated in the temp dir, serving the downstream's own /delay/0 body), the
+#      gateway (config generated from tests/Benchmarks/gateway.bench.json with the downstream's
+#      addresses filled in), the baseline, the plain YARP host (same generated file), and a second
+#      gateway and baseline whose downstream is nginx; then checks that every measured URL answers 200
+#      before any load (a gateway-dependent one may be skipped, see above);
+#   4. warms up the downstream and each server (BENCH_WARMUP_INITIAL), then per scenario and side:
+#      warm-up, then a measured `wrk -t2 -cN -dDs --latency`, with the server's CPU time read from
+#      /proc/PID/stat just before and after, and its VmRSS read after;
+#   5. prints one table per scenario and the targets with PASS/FAIL (or skipped).
+#
+# With the defaults the run takes about 7 minutes after the builds.
 #
 # Exit status: 0 when the benchmark ran (whatever PASS/FAIL says: it is a report), non-zero only
-# when something could not run (build failure, a server not starting, a non-200 aggregate, ...).
-# Every wait is bounded and every process started here is stopped on exit.
+# when something could not run (build failure, a server not starting, a non-200 answer from a side
+# that does not depend on the gateway's YARP integration, ...).
+# Every wait is bounded and every process started here (and nginx's worker) is stopped on exit.
 
 set -euo pipefail
 
@@ -40,22 +74,52 @@ WARMUP=${BENCH_WARMUP:-3}
 WARMUP_INITIAL=${BENCH_WARMUP_INITIAL:-15}
 STARTUP_TIMEOUT=${BENCH_STARTUP_TIMEOUT:-30}
 
-# Scenario -> wrk connections. The staggered scenario needs more connections to keep the
-# servers busy, since every aggregate waits at least 60 ms for its slowest source.
-SCENARIOS=(fast staggered hang)
-declare -A CONNECTIONS=([fast]=64 [staggered]=256 [hang]=64)
-TARGETS=(gateway baseline)
+# Each scenario compares two sides, measured one after the other: the left side is the one under test
+# (a gateway), the right side its comparison. Per side: the server (a key of PID/PORT) and the path.
+SCENARIOS=(fast staggered hang passthrough resilient nginx hang_h2c)
+# The staggered scenario needs more connections to keep the servers busy, since every aggregate waits
+# at least 60 ms for its slowest source.
+declare -A CONNECTIONS=([fast]=64 [staggered]=256 [hang]=64 [passthrough]=64 [resilient]=64 [nginx]=64 [hang_h2c]=64)
+declare -A LEFT_SERVER=([fast]=gateway [staggered]=gateway [hang]=gateway [passthrough]=gateway
+    [resilient]=gateway [nginx]=gateway_nginx [hang_h2c]=gateway)
+declare -A LEFT_PATH=([fast]=/agg/fast [staggered]=/agg/staggered [hang]=/agg/hang [passthrough]=/proxy/delay/0
+    [resilient]=/agg/fast_resilient [nginx]=/agg/fast [hang_h2c]=/agg/hang_h2c)
+declare -A RIGHT_SERVER=([fast]=baseline [staggered]=baseline [hang]=baseline [passthrough]=plain_yarp
+    [resilient]=gateway [nginx]=baseline_nginx [hang_h2c]=baseline)
+declare -A RIGHT_PATH=([fast]=/agg/fast [staggered]=/agg/staggered [hang]=/agg/hang [passthrough]=/proxy/delay/0
+    [resilient]=/agg/fast [nginx]=/agg/fast [hang_h2c]=/agg/hang_h2c)
+# Column titles of the table (left, right, ratio).
+declare -A LEFT_LABEL=([resilient]=resilient)
+declare -A RIGHT_LABEL=([passthrough]="plain YARP" [resilient]=fast)
+declare -A RATIO_LABEL=([passthrough]=gw/yarp [resilient]=res/fast)
+# The process that answers the scenario's downstream calls (its CPU is reported too).
+declare -A DOWNSTREAM_OF=([nginx]=nginx)
+declare -A DESCRIPTION=(
+    [fast]="3 sources answering at once"
+    [staggered]="sources at 20/40/60 ms"
+    [hang]="one optional source never answers, timeout 200 ms, HTTP/1.1"
+    [passthrough]="pass-through route /proxy/{**rest} -> cluster a, gateway vs plain YARP"
+    [resilient]="fast on clusters with retry + circuit breaker (no faults) vs fast, both on the gateway"
+    [nginx]="fast with nginx as the downstream"
+    [hang_h2c]="hang over HTTP/2 cleartext (h2c, RequestVersionExact)")
+# Scenarios whose gateway side needs the YARP integration: skipped (with the reason) when it is missing.
+declare -A NEEDS_YARP=([passthrough]="a pass-through route (ReverseProxy:Routes, MapReverseProxy)"
+    [resilient]="per-downstream resilience (Gateway:Downstreams:*:Resilience)"
+    [hang_h2c]="the clusters' HttpRequest Version 2 (h2c) on aggregate calls")
+declare -A SKIP=()          # scenario -> why its gateway side is not measured
 
 GATEWAY_DLL=src/Gateway/bin/Release/net10.0/Gateway.dll
 DOWNSTREAM_DLL=tests/Benchmarks/Downstream/bin/Release/net10.0/Gateway.Benchmarks.Downstream.dll
 BASELINE_DLL=tests/Benchmarks/Baseline/bin/Release/net10.0/Gateway.Benchmarks.Baseline.dll
+PLAIN_YARP_DLL=tests/Benchmarks/PlainYarp/bin/Release/net10.0/Gateway.Benchmarks.PlainYarp.dll
 CONFIG_TEMPLATE=tests/Benchmarks/gateway.bench.json
 
-declare -A PID=() PORT=()   # per server: process id, port
-declare -A R=()             # results, keyed "scenario.target.metric"
+declare -A PID=() PORT=()   # per server: process id, port (PORT also holds downstream_h2c, no process)
+declare -A R=()             # results, keyed "scenario.side.metric" (side: left or right)
 WRK_PID=""
 WORK=""
 IDLE_LOAD="n/a"
+RESILIENCE_REFUSED=0        # the gateway refused Gateway:Downstreams:*:Resilience at start
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 
@@ -68,7 +132,7 @@ die() {
 # Clean-up: stop every process we started (servers and a possibly running wrk), bounded.
 # ---------------------------------------------------------------------------------------------
 cleanup() {
-    local rc=$? pid name alive i
+    local rc=$? pid name alive i children=""
     trap - EXIT INT TERM
     if ((rc != 0)); then
         log "stopped with exit status $rc; stopping the servers"
@@ -76,19 +140,22 @@ cleanup() {
     if [[ -n $WRK_PID ]]; then
         kill -TERM "$WRK_PID" 2>/dev/null || true
     fi
+    # nginx's worker is a child of the process we started: note it before stopping its parent, so
+    # that it can be killed too should the master not stop it.
     for name in "${!PID[@]}"; do
+        children+=" $(child_pids "${PID[$name]}")"
         kill -TERM "${PID[$name]}" 2>/dev/null || true
     done
     # Give the servers up to 5 s to shut down gracefully, then kill what is left.
     for ((i = 0; i < 50; i++)); do
         alive=0
-        for pid in "${PID[@]}" $WRK_PID; do
+        for pid in "${PID[@]}" $WRK_PID $children; do
             if kill -0 "$pid" 2>/dev/null; then alive=1; fi
         done
         ((alive)) || break
         sleep 0.1
     done
-    for pid in "${PID[@]}" $WRK_PID; do
+    for pid in "${PID[@]}" $WRK_PID $children; do
         kill -KILL "$pid" 2>/dev/null || true
     done
     if [[ -n $WORK && -d $WORK ]]; then
@@ -109,7 +176,7 @@ trap 'exit 143' TERM
 # ---------------------------------------------------------------------------------------------
 require_tools() {
     local tool
-    for tool in dotnet curl sed awk getconf timeout; do
+    for tool in dotnet curl sed awk getconf timeout cmp; do
         command -v "$tool" >/dev/null || die "'$tool' is required but not installed"
     done
     [[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "BENCH_DURATION must be a positive number of seconds (got '$DURATION')"
@@ -118,21 +185,35 @@ require_tools() {
     [[ $STARTUP_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "BENCH_STARTUP_TIMEOUT must be a positive number (got '$STARTUP_TIMEOUT')"
 }
 
-# wrk is the load generator. Installing it is only attempted where that cannot surprise anyone:
+# Direct children of a process (nginx's worker), space-separated; empty when it has none or is gone.
+child_pids() {
+    cat /proc/"$1"/task/*/children 2>/dev/null | tr '\n' ' ' || true
+}
+
+# wrk is the load generator, nginx the second downstream, jq edits the generated gateway config when
+# the gateway refuses a part of it. Installing is only attempted where that cannot surprise anyone:
 # as root with apt-get (CI, containers). Elsewhere we say what to run.
-require_wrk() {
-    command -v wrk >/dev/null && return 0
+require_apt_tool() {
+    local tool=$1 package=$2
+    command -v "$tool" >/dev/null && return 0
     if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-        log "wrk is not installed; installing it with apt-get (running as root)"
+        log "$tool is not installed; installing $package with apt-get (running as root)"
         timeout 300 apt-get update -qq >/dev/null || die "apt-get update failed"
-        DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq wrk >/dev/null \
-            || die "apt-get install -y wrk failed"
-        command -v wrk >/dev/null || die "wrk still not found after installing it"
+        DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq "$package" >/dev/null \
+            || die "apt-get install -y $package failed"
+        command -v "$tool" >/dev/null || die "$tool still not found after installing $package"
     else
-        echo "wrk is not installed. Install it with:" >&2
-        echo "    sudo apt-get update && sudo apt-get install -y wrk" >&2
+        echo "$tool is not installed. Install it with:" >&2
+        echo "    sudo apt-get update && sudo apt-get install -y $package" >&2
         exit 1
     fi
+}
+
+require_wrk() {
+    require_apt_tool wrk wrk
+    # nginx is in /usr/sbin, which a non-login root shell may not have on its PATH.
+    PATH=$PATH:/usr/sbin
+    require_apt_tool nginx nginx
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -155,9 +236,10 @@ build_all() {
         build_one src/Gateway
         build_one tests/Benchmarks/Downstream
         build_one tests/Benchmarks/Baseline
+        build_one tests/Benchmarks/PlainYarp
     fi
     local dll
-    for dll in "$GATEWAY_DLL" "$DOWNSTREAM_DLL" "$BASELINE_DLL"; do
+    for dll in "$GATEWAY_DLL" "$DOWNSTREAM_DLL" "$BASELINE_DLL" "$PLAIN_YARP_DLL"; do
         [[ -f $dll ]] || die "$dll not found (build it, or drop BENCH_NO_BUILD)"
     done
 }
@@ -183,14 +265,19 @@ pick_port() {
     die "could not find a free port for $name"
 }
 
-# Starts `dotnet <dll> args...` in the background. `dotnet x.dll` hosts the runtime in its own
-# process, so $! is the server process itself: that is the PID whose CPU and RSS we read.
+# Starts `dotnet <dll> args...` in the background on its port. `dotnet x.dll` hosts the runtime in its
+# own process, so $! is the server process itself: that is the PID whose CPU and RSS we read.
 start_server() {
     local name=$1 dll=$2
     shift 2
+    start_process "$name" dotnet "$dll" --urls "http://127.0.0.1:${PORT[$name]}" "$@"
+}
+
+start_process() {
+    local name=$1
+    shift
     log "starting $name on 127.0.0.1:${PORT[$name]}"
-    ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production \
-        dotnet "$dll" "$@" --urls "http://127.0.0.1:${PORT[$name]}" >"$WORK/$name.log" 2>&1 &
+    ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production "$@" >>"$WORK/$name.log" 2>&1 &
     PID[$name]=$!
 }
 
@@ -203,17 +290,23 @@ server_state() {
     echo "${stat%% *}"
 }
 
+# Exit status of a server that is gone, as text ("exit status 2", "killed by signal 9: KILL").
+exit_description() {
+    local status=0
+    wait "${PID[$1]}" 2>/dev/null || status=$?
+    if ((status > 128)); then
+        echo "killed by signal $((status - 128)): $(kill -l $((status - 128)) 2>/dev/null || echo '?')"
+    else
+        echo "exit status $status"
+    fi
+}
+
 server_failed() {
-    local name=$1 message=$2 status=0 state
+    local name=$1 message=$2 state
     state=$(server_state "$name")
     # If it is gone, say how: an exit code, or a signal (status 128+N) sent by someone else.
     if [[ -z $state || $state == Z ]]; then
-        wait "${PID[$name]}" 2>/dev/null || status=$?
-        if ((status > 128)); then
-            message="$message (killed by signal $((status - 128)): $(kill -l $((status - 128)) 2>/dev/null || echo '?'))"
-        else
-            message="$message (exit status $status)"
-        fi
+        message="$message ($(exit_description "$name"))"
     fi
     echo "----- last lines of the $name output ($WORK/$name.log) -----" >&2
     tail -n 40 "$WORK/$name.log" >&2 || true
@@ -221,20 +314,28 @@ server_failed() {
     die "$message"
 }
 
-# Fails loudly when a server is gone (exited, or killed and not yet reaped: a zombie).
-ensure_running() {
+server_gone() {
     local state
     state=$(server_state "$1")
-    if [[ -z $state || $state == Z ]]; then
+    [[ -z $state || $state == Z ]]
+}
+
+# Fails loudly when a server is gone (exited, or killed and not yet reaped: a zombie).
+ensure_running() {
+    if server_gone "$1"; then
         server_failed "$1" "$1 is no longer running"
     fi
 }
 
 # Waits (bounded) until the server answers anything at all over HTTP on the given path.
+# Returns 1 when the server exited meanwhile and "may_exit" is given, fails otherwise.
 wait_ready() {
-    local name=$1 path=$2 code deadline=$((SECONDS + STARTUP_TIMEOUT))
+    local name=$1 path=$2 may_exit=${3:-} code deadline=$((SECONDS + STARTUP_TIMEOUT))
     while ((SECONDS < deadline)); do
-        ensure_running "$name"
+        if server_gone "$name"; then
+            [[ -z $may_exit ]] || return 1
+            server_failed "$name" "$name is no longer running"
+        fi
         code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:${PORT[$name]}$path" || true)
         if [[ -n $code && $code != 000 ]]; then
             return 0
@@ -244,70 +345,225 @@ wait_ready() {
     server_failed "$name" "$name did not answer on port ${PORT[$name]} within ${STARTUP_TIMEOUT}s"
 }
 
-# One request per aggregate must answer 200 with a body that has "data", before any load:
-# otherwise we would measure 404s or 500s and call it throughput.
-check_aggregate() {
-    local name=$1 scenario=$2 url body code
-    url="http://127.0.0.1:${PORT[$name]}/agg/$scenario"
-    body="$WORK/check-$name-$scenario.json"
-    code=$(curl -s -o "$body" -m 10 -w '%{http_code}' "$url" || true)
-    if [[ $code != 200 ]]; then
-        echo "response body: $(head -c 500 "$body" 2>/dev/null)" >&2
-        server_failed "$name" "GET $url answered HTTP ${code:-nothing} instead of 200"
-    fi
-    grep -q '"data"' "$body" || server_failed "$name" "GET $url answered 200 without a \"data\" member: $(head -c 300 "$body")"
-    # In fast and staggered every source answers well within its timeout: errors must be empty.
-    if [[ $scenario != hang ]] && ! grep -Eq '"errors"[[:space:]]*:[[:space:]]*\[[[:space:]]*\]' "$body"; then
-        log "WARNING: $name /agg/$scenario sample response reports errors: $(grep -o '"errors".\{0,300\}' "$body" | head -c 300)"
+# The downstream: HTTP/1.1 on PORT[downstream] and HTTP/2 only, cleartext (h2c with prior knowledge)
+# on PORT[downstream_h2c]. Checks that the second one really speaks HTTP/2 and nothing else.
+start_downstream() {
+    pick_port downstream
+    pick_port downstream_h2c
+    start_process downstream dotnet "$DOWNSTREAM_DLL" --Port "${PORT[downstream]}" --H2cPort "${PORT[downstream_h2c]}"
+    wait_ready downstream /delay/0
+
+    local url="http://127.0.0.1:${PORT[downstream_h2c]}/delay/0" answer
+    curl -s -o "$WORK/payload.json" -m 10 "http://127.0.0.1:${PORT[downstream]}/delay/0" \
+        || server_failed downstream "GET /delay/0 failed on the downstream"
+    if curl -V | grep -qw HTTP2; then
+        answer=$(curl -s --http2-prior-knowledge -o "$WORK/payload-h2c.json" -m 10 -w '%{http_code} HTTP/%{http_version}' "$url" || true)
+        [[ $answer == "200 HTTP/2" ]] || server_failed downstream "curl --http2-prior-knowledge $url answered '${answer:-nothing}' instead of '200 HTTP/2'"
+        cmp -s "$WORK/payload.json" "$WORK/payload-h2c.json" || server_failed downstream "$url answered another body over h2c"
+        log "downstream h2c endpoint answers HTTP/2 200 (curl --http2-prior-knowledge)"
+    else
+        log "WARNING: this curl has no HTTP/2; the h2c endpoint is checked only through the baseline's hang_h2c"
     fi
 }
 
+# nginx as a second downstream: one worker, no access log, answering GET /delay/0 with the very bytes
+# the .NET downstream sends (a 200, application/json, Content-Length), keep-alive for 100,000 requests.
+start_nginx() {
+    local payload dir="$WORK/nginx"
+    payload=$(cat "$WORK/payload.json")
+    # The body goes into a single-quoted nginx string, where \\ and $ would be interpreted.
+    [[ $payload != *[\'\\\$]* ]] || die "the downstream's payload has a quote, backslash or dollar: cannot put it into nginx.conf as is"
+    mkdir -p "$dir"
+    pick_port nginx
+    cat >"$dir/nginx.conf" <<CONF
+daemon off;
+master_process on;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $WORK/nginx.log warn;
+events {
+    worker_connections 4096;
+}
+http {
+    access_log off;
+    keepalive_requests 100000;
+    keepalive_timeout 75s;
+    client_body_temp_path $dir/client_body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    server {
+        listen 127.0.0.1:${PORT[nginx]};
+        location /delay/0 {
+            default_type application/json;
+            return 200 '$payload';
+        }
+    }
+}
+CONF
+    start_process nginx nginx -p "$dir" -e "$WORK/nginx.log" -c "$dir/nginx.conf"
+    wait_ready nginx /delay/0
+    curl -s -o "$WORK/payload-nginx.json" -m 10 "http://127.0.0.1:${PORT[nginx]}/delay/0" \
+        || server_failed nginx "GET /delay/0 failed on nginx"
+    cmp -s "$WORK/payload.json" "$WORK/payload-nginx.json" || server_failed nginx "nginx answers /delay/0 with another body than the downstream"
+    log "nginx $(nginx -v 2>&1 | sed 's|.*/||') answers /delay/0 with the downstream's body"
+}
+
+# The gateway's --config file replaces its appsettings.json: generated from the template with the real
+# downstream addresses in place of the placeholders. Once the gateway has refused the Resilience
+# settings, they and the aggregate that uses them are left out (jq), so that the rest can be measured.
+write_gateway_config() {
+    local out=$1 downstream=$2 downstream_h2c=$3
+    sed "s|__DOWNSTREAM_H2C__|$downstream_h2c|g; s|__DOWNSTREAM__|$downstream|g" "$CONFIG_TEMPLATE" >"$out"
+    if ((RESILIENCE_REFUSED)); then
+        require_apt_tool jq jq
+        jq 'del(.Gateway.Downstreams[].Resilience) | del(.Gateway.Aggregates.fast_resilient)' "$out" >"$out.tmp"
+        mv "$out.tmp" "$out"
+    fi
+}
+
+# Starts a gateway (in the background) on a config generated for it.
+start_gateway() {
+    local name=$1 downstream=$2 downstream_h2c=$3
+    local config="$WORK/$name.bench.json"
+    write_gateway_config "$config" "$downstream" "$downstream_h2c"
+    start_server "$name" "$GATEWAY_DLL" --config "$config"
+}
+
+# Waits until a gateway answers. A gateway without the YARP integration stops at start with "unknown
+# setting 'Resilience'": then the Resilience keys are dropped, the resilient scenario is marked skipped,
+# and the gateway is started again.
+wait_gateway() {
+    local name=$1 downstream=$2 downstream_h2c=$3
+    wait_ready "$name" /agg/fast may_exit && return 0
+    grep -q "unknown setting 'Resilience'" "$WORK/$name.log" || server_failed "$name" "$name stopped at start"
+    mv "$WORK/$name.log" "$WORK/$name-refused.log"
+    if ((RESILIENCE_REFUSED == 0)); then
+        RESILIENCE_REFUSED=1
+        SKIP[resilient]="skipped: gateway refused Gateway:Downstreams:*:Resilience at start (needs the YARP integration)"
+    fi
+    log "$name refused the Resilience settings ($(exit_description "$name"), see $WORK/$name-refused.log);" \
+        "starting it again without them and without the fast_resilient aggregate"
+    start_gateway "$name" "$downstream" "$downstream_h2c"
+    wait_ready "$name" /agg/fast
+}
+
+# One request per measured URL must answer 200 (an aggregate with a "data" member, the pass-through
+# route with the downstream's body) before any load: otherwise we would measure 404s or 500s and call
+# it throughput. A gateway side that needs the YARP integration is skipped instead of failing.
+check_side() {
+    local scenario=$1 side=$2 name path url body code problem=""
+    if [[ $side == left ]]; then name=${LEFT_SERVER[$scenario]} path=${LEFT_PATH[$scenario]}; else name=${RIGHT_SERVER[$scenario]} path=${RIGHT_PATH[$scenario]}; fi
+    url="http://127.0.0.1:${PORT[$name]}$path"
+    body="$WORK/check-$scenario-$side.json"
+    code=$(curl -s -o "$body" -m 10 -w '%{http_code}' "$url" || true)
+    if [[ $code != 200 ]]; then
+        problem="HTTP ${code:-nothing}"
+    elif [[ $path == /agg/* ]] && ! grep -q '"data"' "$body"; then
+        problem="200 without a \"data\" member"
+    elif [[ $path == /proxy/* ]] && ! cmp -s "$body" "$WORK/payload.json"; then
+        problem="200 with another body than the downstream's /delay/0"
+    fi
+
+    if [[ -n $problem ]]; then
+        if [[ $side == left && -n ${NEEDS_YARP[$scenario]:-} ]]; then
+            if [[ $code == 404 ]]; then
+                SKIP[$scenario]="skipped: gateway has no route (needs the YARP integration)"
+            else
+                SKIP[$scenario]="skipped: gateway answered $problem on $path (needs the YARP integration: ${NEEDS_YARP[$scenario]})"
+            fi
+            log "$scenario: GET $url answered $problem: $(head -c 300 "$body" 2>/dev/null | tr -d '\n')"
+            log "$scenario: ${SKIP[$scenario]}"
+            return 0
+        fi
+        echo "response body: $(head -c 500 "$body" 2>/dev/null)" >&2
+        server_failed "$name" "GET $url answered $problem instead of 200 with the expected body"
+    fi
+
+    # Where every source answers well within its timeout, errors must be empty; in the hang scenarios
+    # only the hanging source c may fail.
+    if [[ $path == /agg/* ]]; then
+        if [[ $scenario != hang* ]] && ! grep -Eq '"errors"[[:space:]]*:[[:space:]]*\[[[:space:]]*\]' "$body"; then
+            log "WARNING: $name $path sample response reports errors: $(grep -o '"errors".\{0,300\}' "$body" | head -c 300)"
+        elif [[ $scenario == hang* ]] && ! grep -q '"b"[[:space:]]*:[[:space:]]*{' "$body"; then
+            log "WARNING: $name $path sample response has no data from source b: $(head -c 300 "$body")"
+        fi
+    fi
+}
+
+# Whether a side of a scenario is measured: the gateway side unless skipped; its comparison also when
+# the gateway side is skipped, if the comparison is another server (plain YARP, the baseline's h2c).
+will_measure() {
+    local scenario=$1 side=$2
+    [[ -z ${SKIP[$scenario]:-} ]] && return 0
+    [[ $side == right && ${LEFT_SERVER[$scenario]} != "${RIGHT_SERVER[$scenario]}" ]]
+}
+
 start_all() {
-    pick_port downstream
-    start_server downstream "$DOWNSTREAM_DLL"
-    wait_ready downstream /delay/0
+    start_downstream
+    start_nginx
 
-    local downstream="http://127.0.0.1:${PORT[downstream]}"
+    local downstream="http://127.0.0.1:${PORT[downstream]}" downstream_h2c="http://127.0.0.1:${PORT[downstream_h2c]}"
+    local nginx="http://127.0.0.1:${PORT[nginx]}"
 
-    # The gateway's --config file replaces its appsettings.json: generate it with the real
-    # downstream address in place of the __DOWNSTREAM__ placeholder.
-    sed "s|__DOWNSTREAM__|$downstream|g" "$CONFIG_TEMPLATE" >"$WORK/gateway.bench.json"
+    # Started together, waited for one by one: they take a few seconds each to start.
     pick_port gateway
-    start_server gateway "$GATEWAY_DLL" --config "$WORK/gateway.bench.json"
-
+    start_gateway gateway "$downstream" "$downstream_h2c"
     pick_port baseline
-    start_server baseline "$BASELINE_DLL" --Downstream "$downstream"
+    start_server baseline "$BASELINE_DLL" --Downstream "$downstream" --DownstreamH2c "$downstream_h2c"
+    # The plain YARP host reads the ReverseProxy section of a copy of the gateway's generated config:
+    # same route, same cluster (the section is the same in the file the gateway may be restarted with).
+    cp "$WORK/gateway.bench.json" "$WORK/plain_yarp.bench.json"
+    pick_port plain_yarp
+    start_server plain_yarp "$PLAIN_YARP_DLL" --config "$WORK/plain_yarp.bench.json"
+    # The nginx pair: its h2c clusters point at nginx too, but no scenario calls them.
+    pick_port gateway_nginx
+    start_gateway gateway_nginx "$nginx" "$nginx"
+    pick_port baseline_nginx
+    start_server baseline_nginx "$BASELINE_DLL" --Downstream "$nginx"
 
-    wait_ready gateway /agg/fast
+    wait_gateway gateway "$downstream" "$downstream_h2c"
+    wait_gateway gateway_nginx "$nginx" "$nginx"
     wait_ready baseline /agg/fast
+    wait_ready plain_yarp /proxy/delay/0
+    wait_ready baseline_nginx /agg/fast
 
-    local name scenario
-    for name in "${TARGETS[@]}"; do
-        for scenario in "${SCENARIOS[@]}"; do
-            check_aggregate "$name" "$scenario"
-        done
+    local scenario
+    for scenario in "${SCENARIOS[@]}"; do
+        [[ -n ${SKIP[$scenario]:-} ]] || check_side "$scenario" left
+        if will_measure "$scenario" right; then
+            check_side "$scenario" right
+        fi
     done
-    log "all aggregates answer 200 on gateway and baseline"
+    local skipped="${!SKIP[*]}"
+    log "every measured URL answers 200 (gateway side skipped: ${skipped:-none})"
 }
 
 # Warm-up before anything is measured. With the default tiered JIT and dynamic PGO a server on
 # this 2-core box needs ~15 s under full load before its throughput settles (tier-1 code is
 # compiled in the background, competing with the load); a few seconds are not enough and would
 # make whichever server happens to be colder look up to 40% worse.
-# The downstream is shared by both servers: warm it on its own first, so that the first server
-# warmed does not pay for it. Then each server gets the same initial warm-up on the fast
-# scenario, the one that runs the most code per second.
+# The downstream is shared by the servers: warm it on its own first, so that the first server
+# warmed does not pay for it. Then each server gets the same initial warm-up on each path it is
+# compared on that runs the most code per second (the gateway: /agg/fast, and the pass-through
+# route and /agg/fast_resilient when it has them). nginx needs no warm-up.
 warm_up_all() {
-    local name
+    local name path
     if ((WARMUP_INITIAL == 0)); then
         return 0
     fi
     log "downstream: initial warm-up ${WARMUP_INITIAL}s"
     run_wrk "$WORK/warmup-downstream.txt" 64 "$WARMUP_INITIAL" "http://127.0.0.1:${PORT[downstream]}/delay/0"
-    for name in "${TARGETS[@]}"; do
-        log "$name: initial warm-up ${WARMUP_INITIAL}s on /agg/fast"
-        run_wrk "$WORK/warmup-initial-$name.txt" "${CONNECTIONS[fast]}" "$WARMUP_INITIAL" \
-            "http://127.0.0.1:${PORT[$name]}/agg/fast"
+    local -a warmups=(gateway:/agg/fast)
+    [[ -n ${SKIP[passthrough]:-} ]] || warmups+=(gateway:/proxy/delay/0)
+    [[ -n ${SKIP[resilient]:-} ]] || warmups+=(gateway:/agg/fast_resilient)
+    warmups+=(baseline:/agg/fast plain_yarp:/proxy/delay/0 gateway_nginx:/agg/fast baseline_nginx:/agg/fast)
+    local warmup
+    for warmup in "${warmups[@]}"; do
+        name=${warmup%%:*} path=${warmup#*:}
+        log "$name: initial warm-up ${WARMUP_INITIAL}s on $path"
+        run_wrk "$WORK/warmup-initial-$name-${path//\//_}.txt" 64 "$WARMUP_INITIAL" "http://127.0.0.1:${PORT[$name]}$path"
         ensure_running "$name"
     done
 }
@@ -359,6 +615,17 @@ children_ticks() {
     echo $((f[13] + f[14]))
 }
 
+# CPU ticks of a process and its direct children (nginx's master and worker), live children only.
+tree_ticks() {
+    local total child ticks
+    total=$(cpu_ticks "$1")
+    for child in $(child_pids "$1"); do
+        ticks=$( (cpu_ticks "$child") 2>/dev/null) || continue
+        total=$((total + ticks))
+    done
+    echo "$total"
+}
+
 rss_mib() {
     awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
 }
@@ -385,38 +652,41 @@ to_ms() {
         printf "%.2f", n }'
 }
 
+# Measures one side (left or right) of a scenario; results go to R["scenario.side.metric"].
 measure() {
-    local scenario=$1 name=$2 connections=${CONNECTIONS[$1]} pid=${PID[$2]}
-    local url="http://127.0.0.1:${PORT[$name]}/agg/$scenario"
-    local out="$WORK/wrk-$scenario-$name.txt"
+    local scenario=$1 side=$2 name path
+    if [[ $side == left ]]; then name=${LEFT_SERVER[$scenario]} path=${LEFT_PATH[$scenario]}; else name=${RIGHT_SERVER[$scenario]} path=${RIGHT_PATH[$scenario]}; fi
+    local connections=${CONNECTIONS[$scenario]} pid=${PID[$name]} downstream=${DOWNSTREAM_OF[$scenario]:-downstream}
+    local url="http://127.0.0.1:${PORT[$name]}$path"
+    local out="$WORK/wrk-$scenario-$side.txt"
 
     ensure_running "$name"
-    ensure_running downstream
+    ensure_running "$downstream"
 
     if ((WARMUP > 0)); then
-        log "$scenario / $name: warm-up ${WARMUP}s, $connections connections"
-        run_wrk "$WORK/warmup-$scenario-$name.txt" "$connections" "$WARMUP" "$url"
+        log "$scenario / $name $path: warm-up ${WARMUP}s, $connections connections"
+        run_wrk "$WORK/warmup-$scenario-$side.txt" "$connections" "$WARMUP" "$url"
         ensure_running "$name"
     fi
 
-    log "$scenario / $name: measuring ${DURATION}s, $connections connections"
+    log "$scenario / $name $path: measuring ${DURATION}s, $connections connections"
     # Besides the server, note the downstream's CPU and how busy the whole machine was: on a
     # small box a saturated CPU (wrk + downstream + server) is what stretches the tail latency.
     local before after ds_before ds_after m_before m_after w_before w_after
     w_before=$(children_ticks)
     m_before=$(machine_jiffies)
-    ds_before=$(cpu_ticks "${PID[downstream]}")
+    ds_before=$(tree_ticks "${PID[$downstream]}")
     before=$(cpu_ticks "$pid")
     run_wrk "$out" "$connections" "$DURATION" "$url"
     # A server that died during the run would leave numbers that mean nothing.
     ensure_running "$name"
-    ensure_running downstream
+    ensure_running "$downstream"
     after=$(cpu_ticks "$pid")
-    ds_after=$(cpu_ticks "${PID[downstream]}")
+    ds_after=$(tree_ticks "${PID[$downstream]}")
     m_after=$(machine_jiffies)
     w_after=$(children_ticks)
 
-    local key="$scenario.$name" requests
+    local key="$scenario.$side" requests
     requests=$(awk '/requests in/ { print $1; exit }' "$out")
     R[$key.requests]=$requests
     R[$key.rps]=$(awk '/^Requests\/sec:/ { printf "%.1f", $2 }' "$out")
@@ -454,22 +724,34 @@ ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'
 }
 
+# a - b, for "p99 within 1 ms of the comparison".
+difference() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/) printf "%+.2f", a - b; else print "n/a" }'
+}
+
 print_row() {
-    local label=$1 metric=$2 scenario=$3 with_ratio=$4 g b
-    g=${R[$scenario.gateway.$metric]}
-    b=${R[$scenario.baseline.$metric]}
+    local label=$1 metric=$2 scenario=$3 with_ratio=$4 l r
+    l=${R[$scenario.left.$metric]:--}
+    r=${R[$scenario.right.$metric]:--}
     if [[ $with_ratio == yes ]]; then
-        printf '  %-24s %12s %12s %10s\n' "$label" "$g" "$b" "$(ratio "$g" "$b")"
+        printf '  %-24s %12s %12s %10s\n' "$label" "$l" "$r" "$(ratio "$l" "$r")"
     else
-        printf '  %-24s %12s %12s %10s\n' "$label" "$g" "$b" ""
+        printf '  %-24s %12s %12s %10s\n' "$label" "$l" "$r" ""
     fi
 }
 
 print_table() {
     local scenario=$1
     echo
-    echo "== $scenario: ${CONNECTIONS[$scenario]} connections, ${DURATION}s (after ${WARMUP}s warm-up) =="
-    printf '  %-24s %12s %12s %10s\n' "" gateway baseline "gw/base"
+    echo "== $scenario: ${DESCRIPTION[$scenario]}, ${CONNECTIONS[$scenario]} connections, ${DURATION}s (after ${WARMUP}s warm-up) =="
+    echo "   ${LEFT_SERVER[$scenario]} ${LEFT_PATH[$scenario]} vs ${RIGHT_SERVER[$scenario]} ${RIGHT_PATH[$scenario]}"
+    if [[ -n ${SKIP[$scenario]:-} ]]; then
+        echo "   ${LEFT_LABEL[$scenario]:-gateway}: ${SKIP[$scenario]}"
+    fi
+    if [[ -z ${R[$scenario.left.requests]:-} && -z ${R[$scenario.right.requests]:-} ]]; then
+        return 0
+    fi
+    printf '  %-24s %12s %12s %10s\n' "" "${LEFT_LABEL[$scenario]:-gateway}" "${RIGHT_LABEL[$scenario]:-baseline}" "${RATIO_LABEL[$scenario]:-gw/base}"
     print_row "requests/s" rps "$scenario" yes
     print_row "p50 latency (ms)" p50 "$scenario" yes
     print_row "p99 latency (ms)" p99 "$scenario" yes
@@ -484,14 +766,24 @@ print_table() {
     print_row "socket errors" sockerr "$scenario" no
 }
 
-# verdict SCENARIO VALUE OP LIMIT -> PASS or FAIL (OP is <= or >=).
-# A target only passes on a clean gateway run: non-2xx answers or socket errors/timeouts would
-# flatter throughput and latency (wrk leaves timed-out requests out of its percentiles).
+# verdict SCENARIO VALUE OP LIMIT -> PASS, FAIL or the reason the scenario was skipped (OP is <= or >=).
+# A target only passes on a clean run of the side under test (and of the comparison when that is the
+# same server): non-2xx answers or socket errors/timeouts would flatter throughput and latency (wrk
+# leaves timed-out requests out of its percentiles).
 verdict() {
-    local scenario=$1 value=$2 op=$3 limit=$4
-    if [[ ${R[$scenario.gateway.non2xx]} != 0 || ${R[$scenario.gateway.sockerr]} != 0 ]]; then
+    local scenario=$1 value=$2 op=$3 limit=$4 dirty=0
+    if [[ -n ${SKIP[$scenario]:-} ]]; then
+        echo "${SKIP[$scenario]}"
+        return 0
+    fi
+    [[ ${R[$scenario.left.non2xx]} != 0 || ${R[$scenario.left.sockerr]} != 0 ]] && dirty=1
+    if [[ ${LEFT_SERVER[$scenario]} == "${RIGHT_SERVER[$scenario]}" ]] \
+        && [[ ${R[$scenario.right.non2xx]} != 0 || ${R[$scenario.right.sockerr]} != 0 ]]; then
+        dirty=1
+    fi
+    if ((dirty)); then
         echo "FAIL (gateway run had non-2xx responses or socket errors)"
-    elif [[ ! $value =~ ^[0-9.]+$ ]]; then
+    elif [[ ! $value =~ ^[+-]?[0-9.]+$ ]]; then
         echo "FAIL (no value)"
     elif awk -v v="$value" -v l="$limit" -v op="$op" 'BEGIN { exit !(op == "<=" ? v + 0 <= l + 0 : v + 0 >= l + 0) }'; then
         echo PASS
@@ -500,63 +792,86 @@ verdict() {
     fi
 }
 
+# target SCENARIO TEXT VALUE-SHOWN VALUE OP LIMIT
+target() {
+    local shown="($3)"
+    [[ -n ${SKIP[$1]:-} ]] && shown=""
+    printf '  %-58s %-14s %s\n' "$2" "$shown" "$(verdict "$1" "$4" "$5" "$6")"
+}
+
 print_targets() {
-    local rps cpu rss p99s p99h
-    rps=$(ratio "${R[fast.gateway.rps]}" "${R[fast.baseline.rps]}")
-    cpu=$(ratio "${R[fast.gateway.cpu]}" "${R[fast.baseline.cpu]}")
-    rss=$(ratio "${R[fast.gateway.rss]}" "${R[fast.baseline.rss]}")
-    p99s=${R[staggered.gateway.p99]}
-    p99h=${R[hang.gateway.p99]}
+    local rps cpu rss p99s p99h pt_rps pt_p99 res_rps ng_cpu h2_p99
+    rps=$(ratio "${R[fast.left.rps]}" "${R[fast.right.rps]}")
+    cpu=$(ratio "${R[fast.left.cpu]}" "${R[fast.right.cpu]}")
+    rss=$(ratio "${R[fast.left.rss]}" "${R[fast.right.rss]}")
+    p99s=${R[staggered.left.p99]}
+    p99h=${R[hang.left.p99]}
+    pt_rps=$(ratio "${R[passthrough.left.rps]:-}" "${R[passthrough.right.rps]:-}")
+    pt_p99=$(difference "${R[passthrough.left.p99]:-}" "${R[passthrough.right.p99]:-}")
+    res_rps=$(ratio "${R[resilient.left.rps]:-}" "${R[resilient.right.rps]:-}")
+    ng_cpu=$(ratio "${R[nginx.left.cpu]:-}" "${R[nginx.right.cpu]:-}")
+    h2_p99=${R[hang_h2c.left.p99]:-n/a}
     echo
     echo "== targets =="
-    printf '  %-48s %-12s %s\n' "fast: gateway requests/s >= 1.0x baseline" "(${rps}x)" "$(verdict fast "$rps" '>=' 1.0)"
-    printf '  %-48s %-12s %s\n' "fast: gateway CPU/request <= 0.9x baseline" "(${cpu}x)" "$(verdict fast "$cpu" '<=' 0.9)"
-    printf '  %-48s %-12s %s\n' "fast: gateway RSS after run <= 0.8x baseline" "(${rss}x)" "$(verdict fast "$rss" '<=' 0.8)"
-    printf '  %-48s %-12s %s\n' "staggered: gateway p99 <= 66 ms" "(${p99s} ms)" "$(verdict staggered "$p99s" '<=' 66)"
-    printf '  %-48s %-12s %s\n' "hang: gateway p99 <= 210 ms" "(${p99h} ms)" "$(verdict hang "$p99h" '<=' 210)"
+    target fast "fast: gateway requests/s >= 1.0x baseline" "${rps}x" "$rps" '>=' 1.0
+    target fast "fast: gateway CPU/request <= 0.9x baseline" "${cpu}x" "$cpu" '<=' 0.9
+    target fast "fast: gateway RSS after run <= 0.8x baseline" "${rss}x" "$rss" '<=' 0.8
+    target staggered "staggered: gateway p99 <= 66 ms" "${p99s} ms" "$p99s" '<=' 66
+    target hang "hang: gateway p99 <= 210 ms" "${p99h} ms" "$p99h" '<=' 210
+    target passthrough "passthrough: gateway requests/s >= 0.9x plain YARP" "${pt_rps}x" "$pt_rps" '>=' 0.9
+    target passthrough "passthrough: gateway p99 within 1 ms of plain YARP" "${pt_p99} ms" "$pt_p99" '<=' 1
+    target resilient "resilient: fast_resilient requests/s >= 0.95x fast" "${res_rps}x" "$res_rps" '>=' 0.95
+    target nginx "nginx: gateway CPU/request <= 0.9x baseline" "${ng_cpu}x" "$ng_cpu" '<=' 0.9
+    target hang_h2c "hang_h2c: gateway p99 <= 210 ms" "${h2_p99} ms" "$h2_p99" '<=' 210
 }
 
 # The comparison is only fair when nothing else runs: warn about runs where other processes
 # (a build, tests, ...) took more than 10% of the machine.
 print_disturbance() {
-    local scenario name other warned=0
+    local scenario side other warned=0
     for scenario in "${SCENARIOS[@]}"; do
-        for name in "${TARGETS[@]}"; do
-            other=${R[$scenario.$name.other]}
+        for side in left right; do
+            other=${R[$scenario.$side.other]:-}
             if [[ $other =~ ^[0-9]+$ ]] && ((other > 10)); then
                 if ((warned == 0)); then
                     echo
                     echo "== WARNING: other processes were busy during some runs; re-run on an idle machine =="
                     warned=1
                 fi
-                echo "  $scenario / $name: other processes used ${other}% of the machine's CPU"
+                echo "  $scenario / $side: other processes used ${other}% of the machine's CPU"
             fi
         done
     done
 }
 
-# Warnings and errors the servers logged during the run (they log at Warning level and above).
+# Warnings and errors the servers logged during the run (they log at Warning level and above;
+# nginx's error log at warn and above).
 print_server_logs() {
-    local name count
+    local name count pattern
     echo
     echo "== server output =="
-    for name in gateway baseline downstream; do
-        count=$(grep -cE '^(warn|fail|crit)|Exception' "$WORK/$name.log" || true)
-        printf '  %-10s %s warning/error lines\n' "$name" "${count:-0}"
+    for name in gateway baseline plain_yarp gateway_nginx baseline_nginx downstream nginx; do
+        pattern='^(warn|fail|crit)|Exception'
+        [[ $name == nginx ]] && pattern='\[(warn|error|crit|alert|emerg)\]'
+        count=$(grep -cE "$pattern" "$WORK/$name.log" 2>/dev/null || true)
+        printf '  %-15s %s warning/error lines\n' "$name" "${count:-0}"
         if ((count > 0)); then
-            grep -E '^(warn|fail|crit)|Exception' "$WORK/$name.log" | sort | uniq -c | sort -rn | head -n 5 | sed 's/^/      /'
+            grep -E "$pattern" "$WORK/$name.log" | sort | uniq -c | sort -rn | head -n 5 | sed 's/^/      /'
         fi
     done
+    if ((RESILIENCE_REFUSED)); then
+        echo "  (the gateways were restarted without the Resilience settings they refused; see *-refused.log)"
+    fi
 }
 
 print_header() {
     echo
     echo "Gateway load benchmark: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "  machine: $(nproc) CPU(s), $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
-        "dotnet $(dotnet --version), $(wrk --version 2>&1 | head -n 1 | awk '{ print $1, $2 }')"
+        "dotnet $(dotnet --version), $(wrk --version 2>&1 | head -n 1 | awk '{ print $1, $2 }'), $(nginx -v 2>&1 | sed 's|.*: ||')"
     echo "  machine CPU busy before the servers started: ${IDLE_LOAD}% (should be ~0)"
-    echo "  wrk -t2 --latency; initial warm-up ${WARMUP_INITIAL}s per server; downstream, gateway and baseline share this machine;" \
-        "CPU and RSS are those of the measured server process only"
+    echo "  wrk -t2 --latency; initial warm-up ${WARMUP_INITIAL}s per server and path; downstream, nginx and all servers share this machine;" \
+        "CPU and RSS are those of the measured server process only; every ratio is left / right of the same run"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -571,11 +886,14 @@ main() {
     start_all
     warm_up_all
 
-    local scenario name
+    local scenario
     for scenario in "${SCENARIOS[@]}"; do
-        for name in "${TARGETS[@]}"; do
-            measure "$scenario" "$name"
-        done
+        if will_measure "$scenario" left; then
+            measure "$scenario" left
+        fi
+        if will_measure "$scenario" right; then
+            measure "$scenario" right
+        fi
     done
 
     print_header

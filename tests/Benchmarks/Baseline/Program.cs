@@ -7,7 +7,10 @@
 //   - failures and timeouts become entries in "errors" (partial result, still 200).
 //
 // Usage: dotnet Gateway.Benchmarks.Baseline.dll --Downstream http://127.0.0.1:PORT --urls http://127.0.0.1:PORT2
-//        then GET /agg/fast, /agg/staggered or /agg/hang.
+//               [--DownstreamH2c http://127.0.0.1:PORT3]
+//        then GET /agg/fast, /agg/staggered or /agg/hang; with --DownstreamH2c (an endpoint that speaks
+//        only HTTP/2 over cleartext) also /agg/hang_h2c.
+using System.Net;
 using Gateway.Benchmarks.Baseline;
 
 // Content root = the app's own folder, so running `dotnet <dll>` from the repo root
@@ -25,17 +28,42 @@ if (!Uri.TryCreate(downstream, UriKind.Absolute, out var downstreamUri))
     return 2;
 }
 
-foreach (var name in Scenarios.DownstreamNames)
+Uri? downstreamH2cUri = null;
+if (builder.Configuration["DownstreamH2c"] is { } downstreamH2c && !Uri.TryCreate(downstreamH2c, UriKind.Absolute, out downstreamH2cUri))
+{
+    Console.Error.WriteLine("Invalid --DownstreamH2c http://host:port (the downstream's HTTP/2 cleartext endpoint).");
+    return 2;
+}
+
+foreach (var name in Scenarios.Http1Clients)
 {
     builder.Services.AddHttpClient(name, client => client.BaseAddress = downstreamUri);
 }
+
+if (downstreamH2cUri is not null)
+{
+    foreach (var name in Scenarios.H2cClients)
+    {
+        builder.Services.AddHttpClient(name, client =>
+            {
+                client.BaseAddress = downstreamH2cUri;
+                client.DefaultRequestVersion = HttpVersion.Version20;
+                client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            })
+            // Kestrel allows 100 streams per HTTP/2 connection; open more connections rather than queue
+            // behind that limit (YARP's clients do the same).
+            .UseSocketsHttpHandler((handler, _) => handler.EnableMultipleHttp2Connections = true);
+    }
+}
+
+var scenarios = Scenarios.Available(h2c: downstreamH2cUri is not null);
 
 builder.Services.AddSingleton<Aggregator>();
 
 var app = builder.Build();
 
 app.MapGet("/agg/{scenario}", async (string scenario, Aggregator aggregator, CancellationToken cancellationToken) =>
-    Scenarios.All.TryGetValue(scenario, out var calls)
+    scenarios.TryGetValue(scenario, out var calls)
         ? Results.Json(await aggregator.AggregateAsync(calls, cancellationToken).ConfigureAwait(false))
         : Results.NotFound());
 

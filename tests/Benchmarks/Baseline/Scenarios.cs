@@ -3,10 +3,16 @@ namespace Gateway.Benchmarks.Baseline;
 /// <summary>One downstream call of an aggregate: which client, which path, how long to wait at most.</summary>
 internal sealed record SourceCall(string Name, string Client, string Path, TimeSpan Timeout);
 
-/// <summary>The three benchmark scenarios, the same as in tests/Benchmarks/gateway.bench.json.</summary>
+/// <summary>The benchmark scenarios, the same as in tests/Benchmarks/gateway.bench.json.</summary>
 internal static class Scenarios
 {
-    public static readonly string[] DownstreamNames = ["a", "b", "c"];
+    /// <summary>Clients of the HTTP/1.1 downstream (<c>--Downstream</c>).</summary>
+    public static readonly string[] Http1Clients = ["a", "b", "c"];
+
+    /// <summary>Clients of the downstream's HTTP/2-only cleartext endpoint (<c>--DownstreamH2c</c>).</summary>
+    public static readonly string[] H2cClients = ["h2_a", "h2_b", "h2_c"];
+
+    public static readonly string[] DownstreamNames = [.. Http1Clients, .. H2cClients];
 
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
 
@@ -30,5 +36,18 @@ internal static class Scenarios
             new("b", "b", "/delay/0", DefaultTimeout),
             new("c", "c", "/hang", TimeSpan.FromMilliseconds(200)),
         ],
+        // As "hang", over HTTP/2 cleartext: a timed-out call resets its stream instead of closing a connection.
+        ["hang_h2c"] =
+        [
+            new("a", "h2_a", "/delay/0", DefaultTimeout),
+            new("b", "h2_b", "/delay/0", DefaultTimeout),
+            new("c", "h2_c", "/hang", TimeSpan.FromMilliseconds(200)),
+        ],
     };
+
+    /// <summary>The scenarios whose clients all have an address.</summary>
+    public static IReadOnlyDictionary<string, SourceCall[]> Available(bool h2c) => h2c
+        ? All
+        : All.Where(s => !s.Value.Any(call => H2cClients.Contains(call.Client)))
+            .ToDictionary(s => s.Key, s => s.Value, StringComparer.OrdinalIgnoreCase);
 }

@@ -3,7 +3,15 @@
 //   GET /delay/{ms} -> waits ms milliseconds (0 = no timer at all), then writes a
 //                      fixed ~600-byte JSON record serialized once at start-up.
 //   GET /hang       -> never answers; returns only when the caller gives up.
+//
+// Usage: dotnet Gateway.Benchmarks.Downstream.dll --urls http://127.0.0.1:PORT
+//        or     dotnet Gateway.Benchmarks.Downstream.dll --Port PORT --H2cPort PORT2
+// The second form adds an endpoint that speaks only HTTP/2 over cleartext (h2c with prior knowledge,
+// no HTTP/1.1 upgrade): a client reaches it only with HTTP/2 requests (RequestVersionExact).
+// Kestrel ignores --urls once endpoints are set in code, so both ports are given explicitly then.
+using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 // Content root = the app's own folder, so running `dotnet <dll>` from the repo root
 // does not pick up the gateway's appsettings.json from the current directory.
@@ -12,6 +20,26 @@ var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
     Args = args,
     ContentRootPath = AppContext.BaseDirectory,
 });
+
+var port = builder.Configuration.GetValue<int?>("Port");
+var h2cPort = builder.Configuration.GetValue<int?>("H2cPort");
+if (h2cPort is not null && port is null)
+{
+    Console.Error.WriteLine("--H2cPort needs --Port too (Kestrel ignores --urls once endpoints are set in code).");
+    return 2;
+}
+
+if (port is not null)
+{
+    builder.WebHost.ConfigureKestrel(kestrel =>
+    {
+        kestrel.Listen(IPAddress.Loopback, port.Value, listen => listen.Protocols = HttpProtocols.Http1);
+        if (h2cPort is not null)
+        {
+            kestrel.Listen(IPAddress.Loopback, h2cPort.Value, listen => listen.Protocols = HttpProtocols.Http2);
+        }
+    });
+}
 
 var app = builder.Build();
 
@@ -45,6 +73,7 @@ app.MapGet("/hang", async (HttpContext context) =>
 });
 
 await app.RunAsync().ConfigureAwait(false);
+return 0;
 
 internal static class Payload
 {
