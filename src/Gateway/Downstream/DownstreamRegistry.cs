@@ -38,7 +38,7 @@ internal sealed class DownstreamRegistry
                 if (!Uri.TryCreate(destination.Address, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
                     || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
                 {
-                    errors.Add($"{key}:Destinations:{destinationId}:Address: '{destination.Address}' is not an absolute http(s) address without query");
+                    errors.Add($"{key}:Destinations:{destinationId}:Address: '{AddressRedaction.Redact(destination.Address)}' is not an absolute http(s) address without query");
                     continue;
                 }
 
