@@ -17,8 +17,10 @@ internal sealed class AggregationCatalog
 
     public AggregationCatalog(IConfiguration configuration, TimeProvider timeProvider)
     {
-        var section = configuration.GetSection("Gateway");
-        ConfigurationShape.Check(section, typeof(GatewayOptions), _errors);
+        // Bound from the checked copy: a value the binder cannot convert would fail the whole section.
+        var normalized = ConfigurationShape.Check(configuration.GetSection("Gateway"), typeof(GatewayOptions), _errors);
+        ConfigurationShape.CheckProxyTimeSpans(configuration, _errors);
+        var section = new ConfigurationBuilder().AddInMemoryCollection(normalized).Build().GetSection("Gateway");
         Options = Bind(section.Get<GatewayOptions>) ?? new GatewayOptions();
         var clusters = Bind(() => configuration.GetSection("ReverseProxy:Clusters").Get<Dictionary<string, ClusterOptions>>()) ?? [];
         Downstreams = DownstreamRegistry.Create(clusters, Options, timeProvider, _errors);

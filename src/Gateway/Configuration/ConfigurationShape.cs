@@ -12,41 +12,156 @@ namespace Gateway.Configuration;
 /// </summary>
 internal static class ConfigurationShape
 {
-    public static void Check(IConfigurationSection section, Type optionsType, List<string> errors)
+    /// <summary>
+    /// Checks <paramref name="section"/> and returns a copy of it that binds without surprises: keyed by full
+    /// path, durations rewritten to the invariant <c>"c"</c> form and every refused value left out, so one
+    /// bad value costs one error and not the binding of the whole section.
+    /// </summary>
+    public static Dictionary<string, string?> Check(IConfigurationSection section, Type optionsType, List<string> errors)
     {
+        var normalized = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        CheckOptions(section, optionsType, errors, normalized);
+        return normalized;
+    }
+
+    /// <summary>
+    /// Refuses YARP's own TimeSpan keys when YARP would misread them: it parses them with
+    /// <see cref="TimeSpan.Parse(string, IFormatProvider)"/>, which reads a bare <c>"2"</c> as two days.
+    /// </summary>
+    public static void CheckProxyTimeSpans(IConfiguration configuration, List<string> errors)
+    {
+        foreach (var route in configuration.GetSection("ReverseProxy:Routes").GetChildren())
+        {
+            CheckProxyTimeSpan(route.GetSection("Timeout"), errors);
+        }
+
+        foreach (var cluster in configuration.GetSection("ReverseProxy:Clusters").GetChildren())
+        {
+            CheckProxyTimeSpan(cluster.GetSection("HttpRequest:ActivityTimeout"), errors);
+            CheckProxyTimeSpan(cluster.GetSection("HealthCheck:Active:Interval"), errors);
+            CheckProxyTimeSpan(cluster.GetSection("HealthCheck:Active:Timeout"), errors);
+            CheckProxyTimeSpan(cluster.GetSection("HealthCheck:Passive:ReactivationPeriod"), errors);
+            CheckProxyTimeSpan(cluster.GetSection("SessionAffinity:Cookie:Expiration"), errors);
+            CheckProxyTimeSpan(cluster.GetSection("SessionAffinity:Cookie:MaxAge"), errors);
+        }
+    }
+
+    private static void CheckProxyTimeSpan(IConfigurationSection value, List<string> errors)
+    {
+        const string Form = "YARP keys need the hh:mm:ss form, such as \"00:00:02\" or \"00:00:00.300\"";
+        if (value.Value is not { } text)
+        {
+            return;
+        }
+
+        if (DurationText.IsBareNumber(text))
+        {
+            errors.Add($"{value.Path}: '{text}' is a bare number, which YARP reads as days; {Form}");
+        }
+        else if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out _))
+        {
+            errors.Add($"{value.Path}: '{text}' is not a TimeSpan YARP can read; {Form}");
+        }
+    }
+
+    private static void CheckOptions(IConfigurationSection section, Type optionsType, List<string> errors, Dictionary<string, string?> normalized)
+    {
+        if (section.Value is { Length: > 0 } && !section.GetChildren().Any())
+        {
+            errors.Add($"{section.Path}: expected an object with the settings {Known(optionsType)}, not '{section.Value}'");
+            return;
+        }
+
+        CopyEmpty(section, normalized);
         foreach (var child in section.GetChildren())
         {
             var property = optionsType.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
             if (property is null)
             {
-                errors.Add($"{child.Path}: unknown setting '{child.Key}' (known: {string.Join(", ", optionsType.GetProperties().Select(p => p.Name))})");
+                errors.Add($"{child.Path}: unknown setting '{child.Key}' (known: {Known(optionsType)})");
                 continue;
             }
 
-            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>) && IsOptions(type.GenericTypeArguments[1]))
-            {
-                foreach (var entry in child.GetChildren())
-                {
-                    Check(entry, type.GenericTypeArguments[1], errors);
-                }
-            }
-            else if (type.IsPrimitive || type == typeof(TimeSpan))
-            {
-                CheckScalar(child, type, errors);
-            }
+            CheckValue(child, property.PropertyType, errors, normalized);
         }
     }
 
-    private static bool IsOptions(Type type) => type.Namespace == typeof(ConfigurationShape).Namespace;
-
-    private static void CheckScalar(IConfigurationSection value, Type type, List<string> errors)
+    private static void CheckValue(IConfigurationSection value, Type declared, List<string> errors, Dictionary<string, string?> normalized)
     {
-        if (value.Value is null)
+        var type = Nullable.GetUnderlyingType(declared) ?? declared;
+        if (IsOptions(type))
+        {
+            CheckOptions(value, type, errors, normalized);
+        }
+        else if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>) && type.GenericTypeArguments[0] == typeof(string))
+        {
+            CheckEntries(value, type.GenericTypeArguments[1], "an object", errors, normalized);
+        }
+        else if (ElementType(type) is { } element)
+        {
+            CheckEntries(value, element, "a list", errors, normalized);
+        }
+        else
+        {
+            CheckScalar(value, type, errors, normalized);
+        }
+    }
+
+    private static void CheckEntries(IConfigurationSection container, Type entryType, string expected, List<string> errors, Dictionary<string, string?> normalized)
+    {
+        if (container.Value is { Length: > 0 } && !container.GetChildren().Any())
+        {
+            errors.Add($"{container.Path}: expected {expected}, not the single value '{container.Value}'");
+            return;
+        }
+
+        CopyEmpty(container, normalized);
+        foreach (var entry in container.GetChildren())
+        {
+            CheckValue(entry, entryType, errors, normalized);
+        }
+    }
+
+    private static void CheckScalar(IConfigurationSection value, Type type, List<string> errors, Dictionary<string, string?> normalized)
+    {
+        if (value.Value is not { } text)
         {
             if (value.GetChildren().Any())
             {
                 errors.Add($"{value.Path}: expected a single {type.Name} value, not an object");
+            }
+            else
+            {
+                normalized[value.Path] = null;
+            }
+
+            return;
+        }
+
+        if (type == typeof(TimeSpan))
+        {
+            if (DurationText.TryParse(text, out var duration))
+            {
+                normalized[value.Path] = duration.ToString("c", CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                errors.Add($"{value.Path}: {DurationText.Explain(text)}");
+            }
+
+            return;
+        }
+
+        if (type.IsEnum)
+        {
+            // Names only: the binder would also take any number, defined or not.
+            if (Enum.GetNames(type).FirstOrDefault(n => n.Equals(text.Trim(), StringComparison.OrdinalIgnoreCase)) is { } name)
+            {
+                normalized[value.Path] = name;
+            }
+            else
+            {
+                errors.Add($"{value.Path}: '{text}' is not one of {string.Join(", ", Enum.GetNames(type))}");
             }
 
             return;
@@ -54,12 +169,46 @@ internal static class ConfigurationShape
 
         try
         {
-            TypeDescriptor.GetConverter(type).ConvertFromString(null, CultureInfo.InvariantCulture, value.Value);
+            TypeDescriptor.GetConverter(type).ConvertFromString(null, CultureInfo.InvariantCulture, text);
+            normalized[value.Path] = text;
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException or OverflowException or NotSupportedException)
         {
-            var example = type == typeof(TimeSpan) ? " (a TimeSpan such as \"00:00:02\" or \"00:00:00.300\")" : "";
-            errors.Add($"{value.Path}: '{value.Value}' is not a valid {type.Name}{example}");
+            errors.Add($"{value.Path}: '{text}' is not a valid {type.Name}");
         }
     }
+
+    // An empty object or list ({} or []) reads as a key without value; keep it so that the binder still
+    // creates the entry it names (an aggregate without settings is reported by the compiler, not lost).
+    private static void CopyEmpty(IConfigurationSection section, Dictionary<string, string?> normalized)
+    {
+        if (section.Value is null or "" && !section.GetChildren().Any())
+        {
+            normalized[section.Path] = section.Value;
+        }
+    }
+
+    private static Type? ElementType(Type type)
+    {
+        if (type.IsArray)
+        {
+            return type.GetElementType();
+        }
+
+        if (!type.IsGenericType)
+        {
+            return null;
+        }
+
+        var definition = type.GetGenericTypeDefinition();
+        return definition == typeof(List<>) || definition == typeof(IList<>) || definition == typeof(IReadOnlyList<>)
+            || definition == typeof(ICollection<>) || definition == typeof(IReadOnlyCollection<>) || definition == typeof(IEnumerable<>)
+            ? type.GenericTypeArguments[0]
+            : null;
+    }
+
+    private static string Known(Type optionsType) => string.Join(", ", optionsType.GetProperties().Select(p => p.Name));
+
+    // Everything in this namespace that is not a scalar is an options record to recurse into.
+    private static bool IsOptions(Type type) => type.Namespace == typeof(ConfigurationShape).Namespace && type.IsClass;
 }

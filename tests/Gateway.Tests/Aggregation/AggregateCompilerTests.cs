@@ -32,7 +32,7 @@ public sealed class AggregateCompilerTests
     [InlineData("""{ "a": { "Cluster": "users", "Path": "/a/{id?}" } }""", "Gateway:Aggregates:x:Sources:a:Path", "only allowed in query values")]
     [InlineData("""{ "a": { "Cluster": "users", "Path": "/a", "Timeout": "00:00:09" } }""", "Gateway:Aggregates:x:Sources:a:Timeout", "not above the aggregate's timeout")]
     [InlineData("""{ "a": { "Cluster": "users", "Path": "/a", "Requried": true } }""", "Gateway:Aggregates:x:Sources:a:Requried", "unknown setting")]
-    [InlineData("""{ "a": { "Cluster": "users", "Path": "/a", "Timeout": "soon" } }""", "Gateway:Aggregates:x:Sources:a:Timeout", "not a valid TimeSpan")]
+    [InlineData("""{ "a": { "Cluster": "users", "Path": "/a", "Timeout": "soon" } }""", "Gateway:Aggregates:x:Sources:a:Timeout", "'soon' is not a duration")]
     [InlineData("""{ "a.b": { "Cluster": "users", "Path": "/a" } }""", "Gateway:Aggregates:x:Sources:a.b", "must not contain '.'")]
     public void Compile_BadSource_NamesTheKey(string sources, string key, string message)
     {

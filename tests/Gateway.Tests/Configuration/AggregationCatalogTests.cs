@@ -25,4 +25,101 @@ public sealed class AggregationCatalogTests
         var errors = Errors("""{ "Gateway": { "Aggregates": { "x": { "Route": "/x", "Timeout": "banana", "Sources": {} } } } }""");
         Assert.Contains(errors, e => e.Contains("Gateway:Aggregates:x:Timeout", StringComparison.Ordinal));
     }
+
+    private const string Cluster = """ "ReverseProxy": { "Clusters": { "users": { "Destinations": { "a": { "Address": "http://users.test/" } } } } } """;
+
+    [Fact]
+    public void Load_OneBareNumberTimeout_ReportsExactlyThatKey()
+    {
+        var errors = Errors($$"""
+            { {{Cluster}},
+              "Gateway": { "Aggregates": {
+                "dashboard": { "Route": "/d/{id}", "Timeout": "2", "Sources": { "profile": { "Cluster": "users", "Path": "/users/{id}", "Timeout": "500ms" } } },
+                "other": { "Route": "/o/{id}", "Timeout": "00:00:01", "Sources": { "profile": { "Cluster": "users", "Path": "/users/{id}", "Timeout": "300ms" } } } } } }
+            """);
+
+        Assert.Equal(["Gateway:Aggregates:dashboard:Timeout: '2' is a bare number; write a duration such as \"2s\", \"500ms\" or \"00:00:02\""], errors);
+    }
+
+    [Fact]
+    public void Load_GoStyleAndDotNetDurations_AreAccepted()
+    {
+        var catalog = Load($$"""
+            { {{Cluster}},
+              "Gateway": { "Downstreams": { "users": { "Timeout": "1.5s" } },
+                           "Aggregates": { "a": { "Route": "/a/{id}", "Timeout": "1m30s",
+                                                  "Sources": { "p": { "Cluster": "users", "Path": "/users/{id}", "Timeout": "00:00:00.300" } } } } } }
+            """);
+
+        catalog.ThrowIfInvalid();
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), catalog.Options.Downstreams["users"].Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(90), catalog.Options.Aggregates["a"].Timeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), catalog.Options.Aggregates["a"].Sources["p"].Timeout);
+    }
+
+    [Fact]
+    public void Load_OneBadSourceTimeout_ReportsExactlyThatKey()
+    {
+        // The binder used to drop the source, and the aggregate was then refused for having none.
+        var errors = Errors($$"""
+            { {{Cluster}},
+              "Gateway": { "Aggregates": {
+                "dashboard": { "Route": "/d/{id}", "Sources": { "profile": { "Cluster": "users", "Path": "/users/{id}", "Timeout": "soon" } } },
+                "other": { "Route": "/o/{id}", "Sources": { "profile": { "Cluster": "users", "Path": "/users/{id}" } } } } } }
+            """);
+
+        Assert.Equal(["Gateway:Aggregates:dashboard:Sources:profile:Timeout: 'soon' is not a duration; write one such as \"2s\", \"500ms\" or \"00:00:02\""], errors);
+    }
+
+    [Theory]
+    [InlineData("Routes:r:Timeout")]
+    [InlineData("Clusters:users:HttpRequest:ActivityTimeout")]
+    [InlineData("Clusters:users:HealthCheck:Active:Interval")]
+    [InlineData("Clusters:users:HealthCheck:Active:Timeout")]
+    [InlineData("Clusters:users:HealthCheck:Passive:ReactivationPeriod")]
+    [InlineData("Clusters:users:SessionAffinity:Cookie:Expiration")]
+    [InlineData("Clusters:users:SessionAffinity:Cookie:MaxAge")]
+    public void Load_ProxyTimeSpanIsABareNumber_NamesTheKey(string key)
+    {
+        var errors = Assert.Throws<GatewayConfigurationException>(WithProxyValue(key, "2").ThrowIfInvalid).Errors;
+
+        Assert.Equal([$"ReverseProxy:{key}: '2' is a bare number, which YARP reads as days; YARP keys need the hh:mm:ss form, such as \"00:00:02\" or \"00:00:00.300\""], errors);
+    }
+
+    [Fact]
+    public void Load_ProxyTimeSpanInGoStyle_NamesTheKey()
+    {
+        var errors = Assert.Throws<GatewayConfigurationException>(WithProxyValue("Routes:r:Timeout", "2s").ThrowIfInvalid).Errors;
+
+        Assert.Equal(["ReverseProxy:Routes:r:Timeout: '2s' is not a TimeSpan YARP can read; YARP keys need the hh:mm:ss form, such as \"00:00:02\" or \"00:00:00.300\""], errors);
+    }
+
+    [Fact]
+    public void Load_ProxyTimeSpanInHoursMinutesSeconds_IsAccepted()
+    {
+        WithProxyValue("Clusters:users:HealthCheck:Active:Interval", "00:00:10").ThrowIfInvalid();
+    }
+
+    [Theory]
+    [InlineData("ftp://admin:hunter2@users.test/")]
+    [InlineData("http://admin:hunter2@users.test/?x=1")]
+    [InlineData("http://admin:hunter2@users test/")]
+    public void Load_InvalidAddressWithCredentials_HidesThem(string address)
+    {
+        var errors = Errors($$"""{ "ReverseProxy": { "Clusters": { "users": { "Destinations": { "a": { "Address": "{{address}}" } } } } } }""");
+
+        var error = Assert.Single(errors);
+        Assert.StartsWith("ReverseProxy:Clusters:users:Destinations:a:Address: '", error, StringComparison.Ordinal);
+        Assert.Contains("://***@users", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", error, StringComparison.Ordinal);
+    }
+
+    private static AggregationCatalog WithProxyValue(string key, string value)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes($$"""{ {{Cluster}} }""")))
+            .AddInMemoryCollection([new($"ReverseProxy:{key}", value)])
+            .Build();
+        return new AggregationCatalog(configuration, TimeProvider.System);
+    }
 }
