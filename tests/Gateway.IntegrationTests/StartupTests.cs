@@ -133,6 +133,50 @@ public sealed class StartupTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_DemoOnAnotherAddress_DemoClustersFollowTheAddressTheGatewayListensOn()
+    {
+        // The shipped appsettings.json names 127.0.0.1:5080 for the demo clusters; --urls moves the gateway.
+        await using var gateway = GatewayProcess.Start(["--urls", "http://127.0.0.1:0"]);
+        var address = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(30));
+        using var client = new HttpClient { BaseAddress = address, Timeout = Signal.Patience };
+
+        using var answer = await client.GetAsync(new Uri("/api/users/42", UriKind.Relative));
+        var body = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, body);
+        Assert.Contains("\"complete\":true", body, StringComparison.Ordinal);
+        using var proxied = await client.GetAsync(new Uri("/proxy/users/7", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, proxied.StatusCode);
+    }
+
+    [Fact]
+    public async Task Start_NeitherAggregatesNorRoutes_ExitsNamingTheFile()
+    {
+        var config = new GatewayConfig().Cluster("users", new Uri("http://127.0.0.1:1/"));
+        var path = await WriteAsync(config);
+
+        var gateway = await GatewayProcess.RunToExitAsync(["--config", path]);
+
+        Assert.Equal(2, gateway.ExitCode);
+        Assert.Contains("nothing to serve", gateway.StandardError, StringComparison.Ordinal);
+        Assert.Contains(path, gateway.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_GoodFile_LogsWhichFileAndWhatItMapped()
+    {
+        var config = new GatewayConfig()
+            .Cluster("users", new Uri("http://127.0.0.1:1/"))
+            .Aggregate("agg", "/agg/{id}", a => a.Source("profile", "users", "/users/{id}", required: true));
+        config.Root["Logging"]!["LogLevel"]!["Default"] = "Information";
+        var path = await WriteAsync(config);
+
+        await using var gateway = GatewayProcess.Start(["--config", path, "--urls", "http://127.0.0.1:0"]);
+        await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Contains($"Gateway configuration read from {path}: 1 clusters, 0 pass-through routes, 1 aggregates mapped", gateway.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_GoodFileNamedByGatewayConfigVariable_ServesItsAggregatesInPlaceOfTheDefaultSettings()
     {
         await using var downstream = await TestDownstream.StartAsync((app, d) =>
