@@ -15,7 +15,6 @@ internal sealed class DownstreamCall(
     long endsAt,
     TimeProvider timeProvider)
 {
-    private readonly Lock _lock = new();
     private DestinationState? _firstTried;
     private List<DestinationState>? _moreTried;
     private int _attempts;
@@ -48,10 +47,13 @@ internal sealed class DownstreamCall(
 
     public void CountAttempt() => Interlocked.Increment(ref _attempts);
 
+    // Only hedged attempts run at the same time; the lock is on this private call object, not a field, to
+    // keep the common single-attempt call at one allocation.
+
     /// <summary>Remembers a destination this call has tried, so that a hedge goes elsewhere.</summary>
     public void AddTried(DestinationState destination)
     {
-        lock (_lock)
+        lock (this)
         {
             if (_firstTried is null)
             {
@@ -66,7 +68,7 @@ internal sealed class DownstreamCall(
 
     public bool HasTried(DestinationState destination)
     {
-        lock (_lock)
+        lock (this)
         {
             return ReferenceEquals(_firstTried, destination) || (_moreTried?.Contains(destination) ?? false);
         }
@@ -76,7 +78,7 @@ internal sealed class DownstreamCall(
     {
         get
         {
-            lock (_lock)
+            lock (this)
             {
                 return _firstTried is not null;
             }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
@@ -30,6 +31,7 @@ internal sealed class DownstreamClient
         _passiveHealth = passiveHealth.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<DownstreamResponse> SendAsync(DownstreamCall call, CancellationToken cancellationToken)
     {
         var downstream = call.Downstream;
@@ -94,6 +96,7 @@ internal sealed class DownstreamClient
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<DownstreamResponse> ReadAsync(HttpResponseMessage response, DownstreamService downstream, string destination, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;

@@ -54,35 +54,21 @@ internal sealed class DownstreamService
     /// Runs a call through the resilience pipeline (straight to the client when no strategy is configured).
     /// Throws what the last attempt threw, or Polly's rejections (broken circuit, attempt timeout).
     /// </summary>
-    public async ValueTask<DownstreamResponse> SendAsync(DownstreamCall call, DownstreamClient client, CancellationToken cancellationToken)
-    {
-        if (Resilience.Pipeline is not { } pipeline)
-        {
-            return await client.SendAsync(call, cancellationToken).ConfigureAwait(false);
-        }
+    public ValueTask<DownstreamResponse> SendAsync(DownstreamCall call, DownstreamClient client, CancellationToken cancellationToken) =>
+        Resilience.Pipeline is { } pipeline ? SendThroughAsync(pipeline, call, client, cancellationToken) : client.SendAsync(call, cancellationToken);
 
+    private async ValueTask<DownstreamResponse> SendThroughAsync(ResiliencePipeline<DownstreamResponse> pipeline, DownstreamCall call, DownstreamClient client, CancellationToken cancellationToken)
+    {
         var budget = Resilience.RetryBudget;
         budget?.EnterCall();
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(DownstreamResilience.CallKey, call);
         try
         {
-            var outcome = await pipeline.ExecuteOutcomeAsync(
-                static async (context, state) =>
-                {
-                    try
-                    {
-                        return Outcome.FromResult(await state.client.SendAsync(state.call, context.CancellationToken).ConfigureAwait(false));
-                    }
-                    catch (Exception ex)
-                    {
-                        return Outcome.FromException<DownstreamResponse>(ex);
-                    }
-                },
+            return await pipeline.ExecuteAsync(
+                static (context, state) => state.client.SendAsync(state.call, context.CancellationToken),
                 context,
                 (client, call)).ConfigureAwait(false);
-            outcome.ThrowIfException();
-            return outcome.Result!;
         }
         finally
         {
