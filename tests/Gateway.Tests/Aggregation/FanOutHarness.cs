@@ -57,6 +57,9 @@ internal sealed class FanOutHarness : IDisposable
     public Task<SourceResult[]> RunAsync(CancellationToken cancellationToken = default, params string?[] clientValues) =>
         RunWithDeadlineAsync(Plan.Definition.Timeout, cancellationToken, clientValues);
 
+    public Task<SourceResult[]> RunWithHeadersAsync(KeyValuePair<string, StringValues>[] headers, params string?[] clientValues) =>
+        Executor.ExecuteAsync(Plan, new AggregateRequest(clientValues, headers, Plan.Definition.Timeout), default);
+
     public Task<SourceResult[]> RunWithDeadlineAsync(TimeSpan deadline, CancellationToken cancellationToken = default, params string?[] clientValues) =>
         Executor.ExecuteAsync(Plan, new AggregateRequest(clientValues, [new("X-Request-Id", new StringValues("r-1"))], deadline), cancellationToken);
 

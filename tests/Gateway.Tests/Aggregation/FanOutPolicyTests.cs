@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
 using Gateway.Aggregation;
+using Microsoft.Extensions.Primitives;
 using static Gateway.Tests.Aggregation.FanOutHarness;
 
 namespace Gateway.Tests.Aggregation;
@@ -321,6 +322,31 @@ public sealed class FanOutPolicyTests
         Assert.Equal(1000, queued.QueuedMs);
         Assert.Equal(SourceOutcome.Timeout, (await first.Within())[0].Outcome);
         release.SetResult();
+    }
+
+    [Fact]
+    public async Task Execute_PerClusterPropagateHeaders_AddToOrReplaceTheGlobalList()
+    {
+        var received = new ConcurrentDictionary<string, string>();
+        using var harness = new FanOutHarness(
+            Aggregate(new JsonObject { ["u"] = Source("users", "/u"), ["o"] = Source("orders", "/o") }),
+            (request, ct) =>
+            {
+                var names = request.Headers.Select(h => h.Key.ToUpperInvariant()).Where(h => h is "AUTHORIZATION" or "X-REQUEST-ID").Order();
+                received[request.RequestUri!.AbsolutePath] = string.Join(",", names);
+                return Task.FromResult(Json("{}"));
+            },
+            new JsonObject
+            {
+                ["Users"] = new JsonObject { ["PropagateHeaders"] = new JsonArray("Authorization") },
+                ["orders"] = new JsonObject { ["PropagateHeaders"] = new JsonArray(), ["PropagateHeadersMode"] = "Replace" },
+            });
+
+        Assert.Equal(["Authorization", "X-Request-Id"], harness.Plan.PropagateHeaders.Order());
+        await harness.RunWithHeadersAsync([new("Authorization", new StringValues("Bearer t")), new("X-Request-Id", new StringValues("r-1"))]).Within();
+
+        Assert.Equal("AUTHORIZATION,X-REQUEST-ID", received["/u"]);   // cluster id matched case-insensitively
+        Assert.Equal("", received["/base/o"]);
     }
 
     private static JsonObject Downstreams(string resilience) =>
