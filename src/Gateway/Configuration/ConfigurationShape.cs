@@ -30,25 +30,48 @@ internal static class ConfigurationShape
     /// </summary>
     public static void CheckProxyTimeSpans(IConfiguration configuration, List<string> errors)
     {
+        foreach (var value in ProxyTimeSpans(configuration))
+        {
+            CheckProxyTimeSpan(value, errors);
+        }
+    }
+
+    /// <summary>
+    /// YARP's TimeSpan keys written as Go-style durations (<c>500ms</c>), rewritten to the form YARP reads
+    /// (<c>00:00:00.5000000</c>), for a configuration layer above the file.
+    /// </summary>
+    public static IEnumerable<KeyValuePair<string, string?>> ProxyDurationOverrides(IConfiguration configuration)
+    {
+        foreach (var value in ProxyTimeSpans(configuration))
+        {
+            if (value.Value is { } text && !text.Contains(':', StringComparison.Ordinal) && DurationText.TryParse(text, out var duration))
+            {
+                yield return new(value.Path, duration.ToString("c", CultureInfo.InvariantCulture));
+            }
+        }
+    }
+
+    private static IEnumerable<IConfigurationSection> ProxyTimeSpans(IConfiguration configuration)
+    {
         foreach (var route in configuration.GetSection("ReverseProxy:Routes").GetChildren())
         {
-            CheckProxyTimeSpan(route.GetSection("Timeout"), errors);
+            yield return route.GetSection("Timeout");
         }
 
         foreach (var cluster in configuration.GetSection("ReverseProxy:Clusters").GetChildren())
         {
-            CheckProxyTimeSpan(cluster.GetSection("HttpRequest:ActivityTimeout"), errors);
-            CheckProxyTimeSpan(cluster.GetSection("HealthCheck:Active:Interval"), errors);
-            CheckProxyTimeSpan(cluster.GetSection("HealthCheck:Active:Timeout"), errors);
-            CheckProxyTimeSpan(cluster.GetSection("HealthCheck:Passive:ReactivationPeriod"), errors);
-            CheckProxyTimeSpan(cluster.GetSection("SessionAffinity:Cookie:Expiration"), errors);
-            CheckProxyTimeSpan(cluster.GetSection("SessionAffinity:Cookie:MaxAge"), errors);
+            yield return cluster.GetSection("HttpRequest:ActivityTimeout");
+            yield return cluster.GetSection("HealthCheck:Active:Interval");
+            yield return cluster.GetSection("HealthCheck:Active:Timeout");
+            yield return cluster.GetSection("HealthCheck:Passive:ReactivationPeriod");
+            yield return cluster.GetSection("SessionAffinity:Cookie:Expiration");
+            yield return cluster.GetSection("SessionAffinity:Cookie:MaxAge");
         }
     }
 
     private static void CheckProxyTimeSpan(IConfigurationSection value, List<string> errors)
     {
-        const string Form = "YARP keys need the hh:mm:ss form, such as \"00:00:02\" or \"00:00:00.300\"";
+        const string Form = "write a duration such as \"2s\", \"500ms\" or \"00:00:02\"";
         if (value.Value is not { } text)
         {
             return;
@@ -58,9 +81,10 @@ internal static class ConfigurationShape
         {
             errors.Add($"{value.Path}: '{text}' is a bare number, which YARP reads as days; {Form}");
         }
-        else if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out _))
+        else if (!DurationText.TryParse(text, out _))
         {
-            errors.Add($"{value.Path}: '{text}' is not a TimeSpan YARP can read; {Form}");
+            // Go-style values reach YARP rewritten (ProxyDurationOverrides); anything else YARP cannot read.
+            errors.Add($"{value.Path}: '{text}' is not a duration; {Form}");
         }
     }
 

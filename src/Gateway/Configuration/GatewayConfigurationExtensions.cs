@@ -54,7 +54,8 @@ public static class GatewayConfigurationExtensions
             throw new GatewayConfigurationException($"{origin}: configuration file '{path}' is not valid JSON: {ex.GetBaseException().Message}", ex);
         }
 
-        configuration.AddInMemoryCollection([new(FileKey, path)]);
+        // YARP reads its own TimeSpans with TimeSpan.Parse: Go-style durations are rewritten for it.
+        configuration.AddInMemoryCollection([new(FileKey, path), .. ConfigurationShape.ProxyDurationOverrides(configuration).ToList()]);
         return builder;
     }
 }

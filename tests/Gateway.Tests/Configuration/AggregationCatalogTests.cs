@@ -83,15 +83,32 @@ public sealed class AggregationCatalogTests
     {
         var errors = Assert.Throws<GatewayConfigurationException>(WithProxyValue(key, "2").ThrowIfInvalid).Errors;
 
-        Assert.Equal([$"ReverseProxy:{key}: '2' is a bare number, which YARP reads as days; YARP keys need the hh:mm:ss form, such as \"00:00:02\" or \"00:00:00.300\""], errors);
+        Assert.Equal([$"ReverseProxy:{key}: '2' is a bare number, which YARP reads as days; write a duration such as \"2s\", \"500ms\" or \"00:00:02\""], errors);
     }
 
     [Fact]
-    public void Load_ProxyTimeSpanInGoStyle_NamesTheKey()
+    public void Load_ProxyTimeSpanNotADuration_NamesTheKey()
     {
-        var errors = Assert.Throws<GatewayConfigurationException>(WithProxyValue("Routes:r:Timeout", "2s").ThrowIfInvalid).Errors;
+        var errors = Assert.Throws<GatewayConfigurationException>(WithProxyValue("Routes:r:Timeout", "soon").ThrowIfInvalid).Errors;
 
-        Assert.Equal(["ReverseProxy:Routes:r:Timeout: '2s' is not a TimeSpan YARP can read; YARP keys need the hh:mm:ss form, such as \"00:00:02\" or \"00:00:00.300\""], errors);
+        Assert.Equal(["ReverseProxy:Routes:r:Timeout: 'soon' is not a duration; write a duration such as \"2s\", \"500ms\" or \"00:00:02\""], errors);
+    }
+
+    [Fact]
+    public void ProxyDurationOverrides_GoStyleYarpKeys_AreRewrittenForYarp()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(
+        [
+            new("ReverseProxy:Routes:r:Timeout", "1m30s"),
+            new("ReverseProxy:Clusters:c:HttpRequest:ActivityTimeout", "00:00:05"),
+            new("ReverseProxy:Clusters:c:HealthCheck:Active:Interval", "500ms"),
+        ]).Build();
+
+        var overrides = ConfigurationShape.ProxyDurationOverrides(configuration).ToDictionary();
+
+        Assert.Equal(2, overrides.Count);
+        Assert.Equal("00:01:30", overrides["ReverseProxy:Routes:r:Timeout"]);
+        Assert.Equal("00:00:00.5000000", overrides["ReverseProxy:Clusters:c:HealthCheck:Active:Interval"]);
     }
 
     [Fact]
