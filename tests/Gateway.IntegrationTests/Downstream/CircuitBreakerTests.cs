@@ -70,6 +70,25 @@ public sealed class CircuitBreakerTests
         Assert.Equal(12, downstream.RequestsTo("/items").Count);
     }
 
+    [Fact]
+    public async Task Get_ProxiedRequestsFailPastTheThreshold_AggregateCallsFindTheSameCircuitOpen()
+    {
+        await using var downstream = await TestDownstream.StartAsync((app, d) =>
+            app.MapGet("/items/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}", StatusCodes.Status500InternalServerError)));
+        await using var gateway = await TestGateway.StartAsync(BreakerConfig(downstream).Route("proxy", "items", "/proxy"));
+
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, (await gateway.GetAsync($"/proxy/items/{i}")).StatusCode);
+        }
+
+        var answer = await gateway.GetAsync("/agg/1");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
+        Assert.Equal("circuit_open", answer.ErrorKind("item"));
+        Assert.Equal(4, downstream.RequestsTo("/items").Count);
+    }
+
     private static GatewayConfig BreakerConfig(TestDownstream downstream) => new GatewayConfig()
         .Cluster("items", downstream.BaseAddress)
         .Resilience("items", r => r.CircuitBreaker(failureRatio: 0.5, minimumThroughput: 4, breakDuration: BreakDuration))

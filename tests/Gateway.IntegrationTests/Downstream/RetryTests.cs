@@ -106,10 +106,53 @@ public sealed class RetryTests
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.BadGateway, a.StatusCode));
         Assert.All(answers, a => Assert.Equal("http_status", a.ErrorKind("item")));
         // Retries in flight never exceed 20% of the calls in flight: 8 while all 40 are in flight, then
-        // max(1, 20% of the 8 still retrying) = 1 per later wave. Without the budget: 40 x (1 + 3) = 160.
+        // max(1, 20% of the 8 still retrying) = 1 per later wave, 40 + 8 + 1 + 1 = 50 in all; the bound
+        // allows 8 in every wave. Without the budget: 40 x (1 + 3) = 160.
         var allowedInFlight = (int)(Burst * BudgetPercent / 100);
         var requests = downstream.RequestsTo("/items").Count;
         Assert.InRange(requests, Burst + 1, Burst + (allowedInFlight * MaxRetries));
         Assert.Contains(answers, a => a.SourceMeta("item").TryGetProperty("attempts", out _));
+    }
+
+    [Fact]
+    public async Task Get_RetryAfterBeyondTheTimeLeft_IsNotRetried()
+    {
+        await using var downstream = await TestDownstream.StartAsync((app, d) =>
+            app.MapGet("/items/{id}", (HttpContext c) =>
+            {
+                c.Response.Headers.RetryAfter = "30";
+                return TestDownstream.WriteJsonAsync(c, "{}", StatusCodes.Status503ServiceUnavailable);
+            }));
+        var config = new GatewayConfig()
+            .Cluster("items", downstream.BaseAddress)
+            .Resilience("items", r => r.Retry(maxRetryAttempts: 3, delay: TimeSpan.FromMilliseconds(10)))
+            .Aggregate("agg", "/agg/{id}", a => a.Source("item", "items", "/items/{id}", required: true, timeout: TimeSpan.FromSeconds(2)));
+        await using var gateway = await TestGateway.StartAsync(config);
+
+        var answer = await gateway.GetAsync("/agg/1");
+
+        Assert.Equal(HttpStatusCode.BadGateway, answer.StatusCode);
+        Assert.Equal(503, answer.Error("item").GetProperty("status").GetInt32());
+        Assert.False(answer.SourceMeta("item").TryGetProperty("attempts", out _), answer.Body);
+        Assert.Single(downstream.RequestsTo("/items/1"));
+    }
+
+    [Fact]
+    public async Task Get_FirstDestinationRefusesConnections_RetryGoesToTheOtherDestination()
+    {
+        await using var healthy = await TestDownstream.StartAsync((app, d) =>
+            app.MapGet("/items/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, """{"id":1}""")));
+        var config = new GatewayConfig()
+            .Cluster("items", ("a", new Uri($"http://127.0.0.1:{Ports.Closed()}/")), ("b", healthy.BaseAddress))
+            .LoadBalancing("items", "FirstAlphabetical")
+            .Resilience("items", r => r.Retry(maxRetryAttempts: 1, delay: TimeSpan.FromMilliseconds(10)))
+            .Aggregate("agg", "/agg/{id}", a => a.Source("item", "items", "/items/{id}", required: true));
+        await using var gateway = await TestGateway.StartAsync(config);
+
+        var answer = await gateway.GetAsync("/agg/1");
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal(2, answer.SourceMeta("item").GetProperty("attempts").GetInt32());
+        Assert.Single(healthy.RequestsTo("/items/1"));
     }
 }
