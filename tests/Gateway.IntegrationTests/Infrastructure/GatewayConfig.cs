@@ -87,6 +87,13 @@ public sealed class GatewayConfig
         return this;
     }
 
+    /// <summary>YARP's <c>HttpRequest:ActivityTimeout</c> of cluster <paramref name="id"/>: how long a destination may stay silent.</summary>
+    public GatewayConfig ActivityTimeout(string id, TimeSpan timeout)
+    {
+        ClusterObject(id)["HttpRequest"] = new JsonObject { ["ActivityTimeout"] = Format(timeout) };
+        return this;
+    }
+
     /// <summary>A pass-through route: <c>{prefix}/{**rest}</c> goes to cluster <paramref name="cluster"/> as <c>/{rest}</c>.</summary>
     public GatewayConfig Route(string id, string cluster, string prefix)
     {
