@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
+using Polly.Timeout;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
@@ -47,6 +48,7 @@ internal sealed class DownstreamClient
         var settings = model.Config.HttpRequest;
         DestinationCounters.Enter(cluster, destination);
         CancellationTokenSource? activityTimeout = null;
+        var caller = cancellationToken;
         try
         {
             // YARP's ActivityTimeout bounds an attempt too, when it is shorter than what is left.
@@ -84,7 +86,15 @@ internal sealed class DownstreamClient
             ReportHealth(cluster, destination, failed: false);
             return answer;
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && activityTimeout?.IsCancellationRequested == true))
+        catch (OperationCanceledException ex) when (activityTimeout?.IsCancellationRequested == true && !caller.IsCancellationRequested)
+        {
+            // The destination stayed silent past ActivityTimeout: the attempt timed out (transient, retried).
+            // A cancellation from the caller (timeout, deadline, fail-fast, a lost hedge) is not the
+            // destination's failure, although it cancels the linked source as well.
+            ReportHealth(cluster, destination, failed: true);
+            throw new TimeoutRejectedException("the destination was silent past the cluster's ActivityTimeout", settings!.ActivityTimeout!.Value, ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException && !caller.IsCancellationRequested)
         {
             ReportHealth(cluster, destination, failed: true);
             throw;

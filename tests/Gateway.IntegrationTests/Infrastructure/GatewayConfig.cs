@@ -36,10 +36,114 @@ public sealed class GatewayConfig
         return this;
     }
 
-    /// <summary>Limits of the calls to cluster <paramref name="id"/>.</summary>
+    /// <summary>Declares YARP cluster <paramref name="id"/> with the given destinations (id and address each).</summary>
+    public GatewayConfig Cluster(string id, params (string Id, Uri Address)[] destinations)
+    {
+        var list = new JsonObject();
+        foreach (var (destinationId, address) in destinations)
+        {
+            list[destinationId] = new JsonObject { ["Address"] = address.ToString() };
+        }
+
+        Root["ReverseProxy"]!["Clusters"]![id] = new JsonObject { ["Destinations"] = list };
+        return this;
+    }
+
+    /// <summary>Sets YARP's <c>LoadBalancingPolicy</c> of cluster <paramref name="id"/> (e.g. <c>LeastRequests</c>, <c>FirstAlphabetical</c>).</summary>
+    public GatewayConfig LoadBalancing(string id, string policy)
+    {
+        ClusterObject(id)["LoadBalancingPolicy"] = policy;
+        return this;
+    }
+
+    /// <summary>YARP's active health check of cluster <paramref name="id"/> (policy <c>ConsecutiveFailures</c>).</summary>
+    public GatewayConfig ActiveHealthCheck(string id, TimeSpan interval, TimeSpan timeout, string path)
+    {
+        HealthCheckObject(id)["Active"] = new JsonObject
+        {
+            ["Enabled"] = true,
+            ["Interval"] = Format(interval),
+            ["Timeout"] = Format(timeout),
+            ["Policy"] = "ConsecutiveFailures",
+            ["Path"] = path,
+        };
+        return this;
+    }
+
+    /// <summary>YARP's passive health check of cluster <paramref name="id"/> (policy <c>TransportFailureRate</c>).</summary>
+    public GatewayConfig PassiveHealthCheck(string id, TimeSpan reactivationPeriod, double? failureRateLimit = null)
+    {
+        HealthCheckObject(id)["Passive"] = new JsonObject
+        {
+            ["Enabled"] = true,
+            ["Policy"] = "TransportFailureRate",
+            ["ReactivationPeriod"] = Format(reactivationPeriod),
+        };
+        if (failureRateLimit is { } limit)
+        {
+            ClusterObject(id)["Metadata"] = new JsonObject { ["TransportFailureRateHealthPolicy.RateLimit"] = limit.ToString(CultureInfo.InvariantCulture) };
+        }
+
+        return this;
+    }
+
+    /// <summary>YARP's <c>HttpRequest:ActivityTimeout</c> of cluster <paramref name="id"/>: how long a destination may stay silent.</summary>
+    public GatewayConfig ActivityTimeout(string id, TimeSpan timeout)
+    {
+        ClusterObject(id)["HttpRequest"] = new JsonObject { ["ActivityTimeout"] = Format(timeout) };
+        return this;
+    }
+
+    /// <summary>A pass-through route: <c>{prefix}/{**rest}</c> goes to cluster <paramref name="cluster"/> as <c>/{rest}</c>.</summary>
+    public GatewayConfig Route(string id, string cluster, string prefix)
+    {
+        var routes = Root["ReverseProxy"]!.AsObject();
+        if (routes["Routes"] is not JsonObject list)
+        {
+            list = [];
+            routes["Routes"] = list;
+        }
+
+        list[id] = new JsonObject
+        {
+            ["ClusterId"] = cluster,
+            ["Match"] = new JsonObject { ["Path"] = prefix + "/{**rest}" },
+            ["Transforms"] = new JsonArray(new JsonObject { ["PathRemovePrefix"] = prefix }),
+        };
+        return this;
+    }
+
+    /// <summary>The resilience strategies of cluster <paramref name="id"/> (<c>Gateway:Downstreams:{id}:Resilience</c>).</summary>
+    public GatewayConfig Resilience(string id, Action<ResilienceConfig> configure)
+    {
+        var resilience = new JsonObject();
+        configure(new ResilienceConfig(resilience));
+        DownstreamObject(id)["Resilience"] = resilience;
+        return this;
+    }
+
+    /// <summary><c>Gateway:Deadline</c>.</summary>
+    public GatewayConfig Deadline(string? header = null, TimeSpan? minBudget = null)
+    {
+        var deadline = new JsonObject();
+        if (header is not null)
+        {
+            deadline["Header"] = header;
+        }
+
+        if (minBudget is { } m)
+        {
+            deadline["MinBudget"] = Format(m);
+        }
+
+        Gateway["Deadline"] = deadline;
+        return this;
+    }
+
+    /// <summary>Limits of the calls to cluster <paramref name="id"/> (added to what is already set for it).</summary>
     public GatewayConfig Downstream(string id, int? maxConcurrency = null, int? maxQueue = null, TimeSpan? timeout = null, long? maxResponseBytes = null)
     {
-        var limits = new JsonObject();
+        var limits = DownstreamObject(id);
         if (maxConcurrency is { } c)
         {
             limits["MaxConcurrency"] = c;
@@ -60,7 +164,6 @@ public sealed class GatewayConfig
             limits["MaxResponseBytes"] = m;
         }
 
-        Gateway["Downstreams"]![id] = limits;
         return this;
     }
 
@@ -71,9 +174,14 @@ public sealed class GatewayConfig
     }
 
     /// <summary>Adds aggregate <paramref name="name"/>; <paramref name="sources"/> adds its sources.</summary>
-    public GatewayConfig Aggregate(string name, string route, Action<AggregateConfig> sources, TimeSpan? timeout = null, int? maxParallel = null)
+    public GatewayConfig Aggregate(string name, string route, Action<AggregateConfig> sources, TimeSpan? timeout = null, int? maxParallel = null, bool? failFast = null)
     {
         var aggregate = new JsonObject { ["Route"] = route };
+        if (failFast is { } f)
+        {
+            aggregate["FailFast"] = f;
+        }
+
         if (timeout is { } t)
         {
             aggregate["Timeout"] = Format(t);
@@ -93,8 +201,98 @@ public sealed class GatewayConfig
 
     public string ToJson() => Root.ToJsonString();
 
-    /// <summary>A TimeSpan the way the configuration writes it, e.g. <c>00:00:00.3000000</c>.</summary>
-    public static string Format(TimeSpan value) => value.ToString("c", CultureInfo.InvariantCulture);
+    /// <summary>A TimeSpan the way the configuration writes it, e.g. <c>00:00:00.300</c>.</summary>
+    public static string Format(TimeSpan value) => value.ToString(@"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture);
+
+    private JsonObject ClusterObject(string id) =>
+        Root["ReverseProxy"]!["Clusters"]![id]?.AsObject() ?? throw new InvalidOperationException($"declare cluster '{id}' first");
+
+    private JsonObject HealthCheckObject(string id)
+    {
+        var cluster = ClusterObject(id);
+        if (cluster["HealthCheck"] is not JsonObject health)
+        {
+            health = [];
+            cluster["HealthCheck"] = health;
+        }
+
+        return health;
+    }
+
+    private JsonObject DownstreamObject(string id)
+    {
+        var downstreams = Gateway["Downstreams"]!.AsObject();
+        if (downstreams[id] is not JsonObject limits)
+        {
+            limits = [];
+            downstreams[id] = limits;
+        }
+
+        return limits;
+    }
+}
+
+/// <summary>The <c>Resilience</c> section of one downstream in a <see cref="GatewayConfig"/>.</summary>
+public sealed class ResilienceConfig(JsonObject resilience)
+{
+    public ResilienceConfig AttemptTimeout(TimeSpan timeout)
+    {
+        resilience["AttemptTimeout"] = GatewayConfig.Format(timeout);
+        return this;
+    }
+
+    /// <summary>Retries with a constant delay and no jitter unless told otherwise, so that tests can count on them.</summary>
+    public ResilienceConfig Retry(int maxRetryAttempts, TimeSpan delay, double? budgetPercent = null, int? minRetryConcurrency = null, string backoffType = "Constant", bool useJitter = false)
+    {
+        var retry = new JsonObject
+        {
+            ["MaxRetryAttempts"] = maxRetryAttempts,
+            ["Delay"] = GatewayConfig.Format(delay),
+            ["BackoffType"] = backoffType,
+            ["UseJitter"] = useJitter,
+        };
+        if (budgetPercent is { } b)
+        {
+            retry["BudgetPercent"] = b;
+        }
+
+        if (minRetryConcurrency is { } m)
+        {
+            retry["MinRetryConcurrency"] = m;
+        }
+
+        resilience["Retry"] = retry;
+        return this;
+    }
+
+    public ResilienceConfig CircuitBreaker(double failureRatio, int minimumThroughput, TimeSpan breakDuration, TimeSpan? samplingDuration = null)
+    {
+        var breaker = new JsonObject
+        {
+            ["FailureRatio"] = failureRatio,
+            ["MinimumThroughput"] = minimumThroughput,
+            ["BreakDuration"] = GatewayConfig.Format(breakDuration),
+        };
+        if (samplingDuration is { } s)
+        {
+            breaker["SamplingDuration"] = GatewayConfig.Format(s);
+        }
+
+        resilience["CircuitBreaker"] = breaker;
+        return this;
+    }
+
+    public ResilienceConfig Hedging(TimeSpan delay, int? maxHedgedAttempts = null)
+    {
+        var hedging = new JsonObject { ["Delay"] = GatewayConfig.Format(delay) };
+        if (maxHedgedAttempts is { } m)
+        {
+            hedging["MaxHedgedAttempts"] = m;
+        }
+
+        resilience["Hedging"] = hedging;
+        return this;
+    }
 }
 
 /// <summary>The sources of one aggregate in a <see cref="GatewayConfig"/>.</summary>

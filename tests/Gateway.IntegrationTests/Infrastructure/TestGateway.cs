@@ -21,6 +21,7 @@ public sealed class TestGateway : IAsyncDisposable
     private readonly CollectingLoggerProvider _log;
     private readonly Lock _lock = new();
     private readonly List<GatewayExchange> _exchanges = [];
+    private Task? _stopped;
 
     private TestGateway(WebApplication app, string configPath, CollectingLoggerProvider log)
     {
@@ -34,6 +35,9 @@ public sealed class TestGateway : IAsyncDisposable
 
     /// <summary>A client whose base address is the gateway; set once started.</summary>
     public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>The gateway's services (e.g. YARP's <c>IProxyStateLookup</c>, to see what its health checks decided).</summary>
+    public IServiceProvider Services => _app.Services;
 
     /// <summary>What the gateway logged (Warning and above, per the test configuration).</summary>
     public IReadOnlyList<LogEntry> Log => _log.Entries;
@@ -108,16 +112,27 @@ public sealed class TestGateway : IAsyncDisposable
         return exchange;
     }
 
+    /// <summary>Stops the gateway as the host does on SIGTERM (requests in flight get the shutdown timeout, 2 s); once only.</summary>
+    public Task StopAsync()
+    {
+        lock (_lock)
+        {
+            return _stopped ??= StopOnceAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await StopAsync();
         Client?.Dispose();
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
-        {
-            await _app.StopAsync(timeout.Token);
-        }
-
         await _app.DisposeAsync();
         File.Delete(_configPath);
+    }
+
+    private async Task StopOnceAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await _app.StopAsync(timeout.Token);
     }
 
     private async Task TrackAsync(HttpContext context, RequestDelegate next)
