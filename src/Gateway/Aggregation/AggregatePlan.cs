@@ -97,6 +97,8 @@ internal sealed class SourceMessages(SourceDefinition source, DownstreamService 
 
     public string NotJson { get; } = $"response of downstream '{downstream.Id}' is not valid JSON";
 
+    public string WhileQueued { get; } = ", while still queued for a slot";
+
     public string FailedFast { get; } = "cancelled: a required source had already failed, so the answer was decided";
 
     public string ShuttingDown { get; } = "cancelled: the gateway is shutting down";

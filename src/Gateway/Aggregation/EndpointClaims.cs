@@ -23,6 +23,13 @@ internal sealed class EndpointClaims
                 continue; // YARP reports it.
             }
 
+            // A route narrowed to some hosts, headers or query values leaves the rest of the path to others.
+            if (route.GetSection("Match:Hosts").GetChildren().Any() || route.GetSection("Match:Headers").GetChildren().Any()
+                || route.GetSection("Match:QueryParameters").GetChildren().Any())
+            {
+                continue;
+            }
+
             var methods = route.GetSection("Match:Methods").GetChildren().Select(m => m.Value).OfType<string>().ToArray();
             Claim(path, methods.Length == 0 ? null : methods, $"{route.Path}:Match", errors);
         }

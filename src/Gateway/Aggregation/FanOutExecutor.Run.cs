@@ -67,9 +67,19 @@ internal sealed partial class FanOutExecutor
         /// <summary>Stops every call still running, for <paramref name="reason"/>; the first reason wins.</summary>
         public void Cancel(CancelReason reason)
         {
-            if (!_cancellation.IsCancellationRequested && Interlocked.CompareExchange(ref _cancelReason, (int)reason, 0) == 0)
+            // The deadline's timer sets no reason: a run it already stopped keeps "deadline".
+            if (_cancellation.IsCancellationRequested || Interlocked.CompareExchange(ref _cancelReason, (int)reason, 0) != 0)
+            {
+                return;
+            }
+
+            try
             {
                 _cancellation.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The run ended (and was disposed) while fail-fast was deciding: nothing left to stop.
             }
         }
 
@@ -79,7 +89,7 @@ internal sealed partial class FanOutExecutor
             var messages = Plan.Messages[index];
             return (CancelReason)Volatile.Read(ref _cancelReason) switch
             {
-                CancelReason.Deadline => SourceResult.Failed(SourceOutcome.Timeout, elapsedMs, Request.Deadline == Plan.Definition.Timeout ? messages.Deadline : messages.DeadlineOf(Request.Deadline)),
+                CancelReason.Deadline => SourceResult.Failed(SourceOutcome.Timeout, elapsedMs, (Request.Deadline == Plan.Definition.Timeout ? messages.Deadline : messages.DeadlineOf(Request.Deadline)) + (queued ? messages.WhileQueued : "")),
                 CancelReason.FailFast => SourceResult.Failed(SourceOutcome.Cancelled, elapsedMs, messages.FailedFast),
                 CancelReason.Shutdown => SourceResult.Failed(SourceOutcome.Cancelled, elapsedMs, messages.ShuttingDown),
                 _ => SourceResult.Failed(SourceOutcome.Cancelled, elapsedMs, "cancelled: the client went away"),

@@ -32,17 +32,18 @@ internal sealed partial class FanOutExecutor(
     public async Task<SourceResult[]> ExecuteAsync(AggregatePlan plan, AggregateRequest request, CancellationToken cancellationToken)
     {
         var run = new FanOutRun(this, plan, request);
-        using (cancellationToken.UnsafeRegister(static s => ((FanOutRun)s!).Cancel(CancelReason.ClientGone), run))
-        using (stopping.UnsafeRegister(static s => ((FanOutRun)s!).Cancel(CancelReason.Shutdown), run))
+        try
         {
-            try
+            // The registrations go first: disposing one waits for its callback, so none can touch a disposed run.
+            using (cancellationToken.UnsafeRegister(static s => ((FanOutRun)s!).Cancel(CancelReason.ClientGone), run))
+            using (stopping.UnsafeRegister(static s => ((FanOutRun)s!).Cancel(CancelReason.Shutdown), run))
             {
                 await run.RunAsync().ConfigureAwait(false);
             }
-            finally
-            {
-                run.Dispose();
-            }
+        }
+        finally
+        {
+            run.Dispose();
         }
 
         return run.Results;
@@ -60,17 +61,7 @@ internal sealed partial class FanOutExecutor(
             return run.Stopped(index, Elapsed(started), queued: false);
         }
 
-        IDownstreamAddress? address;
-        Placeholder? missing;
-        try
-        {
-            address = plan.GetAddress(index, run, out missing);
-        }
-        catch (UriFormatException)
-        {
-            return SourceResult.Skipped("not called: its address could not be built from the values (too long)", SourceOutcome.Skipped);
-        }
-
+        var address = plan.GetAddress(index, run, out var missing);
         if (address is null)
         {
             var reason = PathTemplate.SegmentProblem(run.Get(missing!));
@@ -112,7 +103,7 @@ internal sealed partial class FanOutExecutor(
                 }
             }
 
-            call = new DownstreamCall(downstream, address, run.Request.Headers, run.Request.Context, endsAt, _timeProvider);
+            call = new DownstreamCall(downstream, address, run.Request.Headers, run.Request.Context, endsAt, _timeProvider, timeout.Token, run.Token);
             using var response = await downstream.SendAsync(call, client, cancellationToken).ConfigureAwait(false);
             var result = response.Problem switch
             {
@@ -141,6 +132,10 @@ internal sealed partial class FanOutExecutor(
         catch (TimeoutRejectedException)
         {
             return SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), messages.AttemptTimeout).With(call?.Attempts ?? 0, queuedMs);
+        }
+        catch (UriFormatException)
+        {
+            return SourceResult.Skipped("not called: its address could not be built from the values (too long)", SourceOutcome.Skipped);
         }
         catch (NoDestinationException)
         {

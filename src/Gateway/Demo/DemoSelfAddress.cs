@@ -45,7 +45,9 @@ internal sealed class DemoSelfAddress(IServer server, IConfiguration configurati
     /// <summary>Called once the server listens: takes its first address (a wildcard host becomes loopback) and reloads.</summary>
     public void OnStarted()
     {
-        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        // An http address where there is one: a development certificate may not cover 127.0.0.1.
+        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var address = addresses.FirstOrDefault(a => a.StartsWith("http:", StringComparison.OrdinalIgnoreCase)) ?? addresses.FirstOrDefault();
         if (address is null || !Uri.TryCreate(address.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri))
         {
             return;

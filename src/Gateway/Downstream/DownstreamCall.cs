@@ -13,7 +13,9 @@ internal sealed class DownstreamCall(
     KeyValuePair<string, StringValues>[] headers,
     HttpContext? context,
     long endsAt,
-    TimeProvider timeProvider)
+    TimeProvider timeProvider,
+    CancellationToken ownTimeout = default,
+    CancellationToken stopped = default)
 {
     private DestinationState? _firstTried;
     private List<DestinationState>? _moreTried;
@@ -44,6 +46,12 @@ internal sealed class DownstreamCall(
             return now >= endsAt ? TimeSpan.Zero : TimeProvider.GetElapsedTime(now, endsAt);
         }
     }
+
+    /// <summary>
+    /// The call's own timeout ran out (not the deadline, fail-fast, shutdown or the client): the downstream
+    /// was too slow, which the circuit breaker counts as a failure.
+    /// </summary>
+    public bool OwnTimeoutFired => ownTimeout.IsCancellationRequested && !stopped.IsCancellationRequested;
 
     public void CountAttempt() => Interlocked.Increment(ref _attempts);
 

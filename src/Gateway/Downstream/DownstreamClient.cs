@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using Polly.Timeout;
 using Yarp.ReverseProxy;
@@ -19,15 +18,16 @@ namespace Gateway.Downstream;
 /// </summary>
 internal sealed class DownstreamClient
 {
-    private static readonly MediaTypeWithQualityHeaderValue AcceptJson = new("application/json");
-
     private readonly IProxyStateLookup _proxyState;
     private readonly Dictionary<string, ILoadBalancingPolicy> _balancers;
     private readonly Dictionary<string, IPassiveHealthCheckPolicy> _passiveHealth;
 
-    public DownstreamClient(IProxyStateLookup proxyState, IEnumerable<ILoadBalancingPolicy> balancers, IEnumerable<IPassiveHealthCheckPolicy> passiveHealth)
+    private readonly TimeProvider _timeProvider;
+
+    public DownstreamClient(IProxyStateLookup proxyState, IEnumerable<ILoadBalancingPolicy> balancers, IEnumerable<IPassiveHealthCheckPolicy> passiveHealth, TimeProvider timeProvider)
     {
         _proxyState = proxyState;
+        _timeProvider = timeProvider;
         _balancers = balancers.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
         _passiveHealth = passiveHealth.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
     }
@@ -48,14 +48,15 @@ internal sealed class DownstreamClient
         var settings = model.Config.HttpRequest;
         DestinationCounters.Enter(cluster, destination);
         CancellationTokenSource? activityTimeout = null;
+        CancellationTokenRegistration activityLink = default;
         var caller = cancellationToken;
         try
         {
             // YARP's ActivityTimeout bounds an attempt too, when it is shorter than what is left.
             if (settings?.ActivityTimeout is { } idle && idle < call.TimeLeft)
             {
-                activityTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                activityTimeout.CancelAfter(idle);
+                activityTimeout = new CancellationTokenSource(idle, _timeProvider);
+                activityLink = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), activityTimeout);
                 cancellationToken = activityTimeout.Token;
             }
 
@@ -66,21 +67,30 @@ internal sealed class DownstreamClient
                 VersionPolicy = settings?.VersionPolicy ?? HttpVersionPolicy.RequestVersionOrLower,
             };
             var headers = request.Headers;
-            headers.Accept.Add(AcceptJson);
+            headers.TryAddWithoutValidation("Accept", "application/json");
             foreach (var (name, values) in call.Headers)
             {
                 if (downstream.Propagates(name))
                 {
-                    headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+                    if (values.Count == 1)
+                    {
+                        headers.TryAddWithoutValidation(name, values[0]);
+                    }
+                    else
+                    {
+                        headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+                    }
                 }
             }
 
+            // The time left is the gateway's to say, whatever else was propagated.
+            headers.Remove(downstream.BudgetHeader);
             headers.TryAddWithoutValidation(downstream.BudgetHeader, ((long)call.TimeLeft.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
 
             DownstreamResponse answer;
             using (var response = await model.HttpClient.SendAsync(request, cancellationToken).ConfigureAwait(false))
             {
-                answer = await ReadAsync(response, downstream, destination.DestinationId, cancellationToken).ConfigureAwait(false);
+                answer = await ReadAsync(response, downstream, destination.DestinationId, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
 
             ReportHealth(cluster, destination, failed: false);
@@ -94,6 +104,12 @@ internal sealed class DownstreamClient
             ReportHealth(cluster, destination, failed: true);
             throw new TimeoutRejectedException("the destination was silent past the cluster's ActivityTimeout", settings!.ActivityTimeout!.Value, ex);
         }
+        catch (OperationCanceledException ex) when (!caller.IsCancellationRequested)
+        {
+            // Nobody above cancelled: the handler gave up by itself (its ConnectTimeout), a connection failure.
+            ReportHealth(cluster, destination, failed: true);
+            throw new HttpRequestException("the connection to the destination timed out", ex);
+        }
         catch (Exception ex) when (ex is HttpRequestException or IOException && !caller.IsCancellationRequested)
         {
             ReportHealth(cluster, destination, failed: true);
@@ -102,17 +118,18 @@ internal sealed class DownstreamClient
         finally
         {
             DestinationCounters.Exit(cluster, destination);
+            activityLink.Dispose();
             activityTimeout?.Dispose();
         }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<DownstreamResponse> ReadAsync(HttpResponseMessage response, DownstreamService downstream, string destination, CancellationToken cancellationToken)
+    private static async ValueTask<DownstreamResponse> ReadAsync(HttpResponseMessage response, DownstreamService downstream, string destination, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
         if (status is < 200 or > 299)
         {
-            return DownstreamResponse.Failed(status, ResponseProblem.HttpStatus, RetryAfterOf(response), destination);
+            return DownstreamResponse.Failed(status, ResponseProblem.HttpStatus, RetryAfterOf(response, timeProvider), destination);
         }
 
         var body = await ResponseBody.ReadAsync(response.Content, downstream.MaxResponseBytes, cancellationToken).ConfigureAwait(false);
@@ -130,14 +147,14 @@ internal sealed class DownstreamClient
         return DownstreamResponse.Ok(status, body, destination);
     }
 
-    private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    private static TimeSpan? RetryAfterOf(HttpResponseMessage response, TimeProvider timeProvider)
     {
         if (response.Headers.RetryAfter is not { } retryAfter)
         {
             return null;
         }
 
-        var delay = retryAfter.Delta ?? (retryAfter.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        var delay = retryAfter.Delta ?? (retryAfter.Date is { } date ? date - timeProvider.GetUtcNow() : null);
         return delay is { } d && d > TimeSpan.Zero ? d : null;
     }
 

@@ -90,7 +90,13 @@ internal sealed class DownstreamRegistry
 
             for (var i = 0; i < limit.PropagateHeaders.Count; i++)
             {
-                valid &= HeaderPropagation.CheckConfigured(limit.PropagateHeaders[i], $"{limitKey}:PropagateHeaders:{i}", errors);
+                var header = limit.PropagateHeaders[i];
+                valid &= HeaderPropagation.CheckConfigured(header, $"{limitKey}:PropagateHeaders:{i}", errors);
+                if (string.Equals(header, options.Deadline.Header, StringComparison.OrdinalIgnoreCase))
+                {
+                    errors.Add($"{limitKey}:PropagateHeaders:{i}: '{header}' is the budget header (Gateway:Deadline:Header); the gateway writes the time left itself");
+                    valid = false;
+                }
             }
 
             var resilience = DownstreamResilience.Create(limit.Resilience, $"{limitKey}:Resilience", timeProvider, errors);

@@ -123,6 +123,7 @@ internal sealed class DownstreamResilience
         ResiliencePipeline? breaker = null;
         if (options.CircuitBreaker is { } breakerOptions)
         {
+            var state = new CircuitBreakerStateProvider();
             breaker = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
                 .AddCircuitBreaker(new CircuitBreakerStrategyOptions
                 {
@@ -130,11 +131,15 @@ internal sealed class DownstreamResilience
                     MinimumThroughput = breakerOptions.MinimumThroughput,
                     SamplingDuration = breakerOptions.SamplingDuration,
                     BreakDuration = breakerOptions.BreakDuration,
-                    ShouldHandle = static args => new ValueTask<bool>(IsTransient(args.Outcome.Exception, args.Outcome.Result)),
+                    StateProvider = state,
+                    ShouldHandle = args => new ValueTask<bool>(IsBreakerFailure(args.Outcome, args.Context, state)),
                 })
                 .Build();
         }
 
+        // Retries and hedges draw on one budget, so that neither multiplies the load of an outage.
+        var budgetOptions = options.Retry ?? new RetryOptions();
+        var budget = options.Retry is null && options.Hedging is null ? null : new RetryBudget(budgetOptions.BudgetPercent, budgetOptions.MinRetryConcurrency);
         var builder = new ResiliencePipelineBuilder<DownstreamResponse> { TimeProvider = timeProvider };
         if (options.Hedging is { } hedging)
         {
@@ -142,14 +147,33 @@ internal sealed class DownstreamResilience
             {
                 Delay = hedging.Delay,
                 MaxHedgedAttempts = hedging.MaxHedgedAttempts,
-                ShouldHandle = static args => new ValueTask<bool>(IsTransient(args.Outcome.Exception, args.Outcome.Result)),
+                // A refusal by the breaker is not an answer: keep waiting for the attempt still running.
+                ShouldHandle = static args => new ValueTask<bool>(
+                    args.Outcome.Exception is BrokenCircuitException || IsTransient(args.Outcome.Exception, args.Outcome.Result)),
+                ActionGenerator = args =>
+                {
+                    if (!budget!.TryAcquire())
+                    {
+                        return null;
+                    }
+
+                    return async () =>
+                    {
+                        try
+                        {
+                            return await args.Callback(args.ActionContext).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            budget.Release();
+                        }
+                    };
+                },
             });
         }
 
-        RetryBudget? budget = null;
         if (options.Retry is { } retry)
         {
-            budget = new RetryBudget(retry.BudgetPercent, retry.MinRetryConcurrency);
             var maxRetries = retry.MaxRetryAttempts;
             builder.AddRetry(new RetryStrategyOptions<DownstreamResponse>
             {
@@ -157,7 +181,7 @@ internal sealed class DownstreamResilience
                 Delay = retry.Delay,
                 BackoffType = retry.BackoffType,
                 UseJitter = retry.UseJitter,
-                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args, maxRetries, budget)),
+                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args, maxRetries, budget!)),
                 DelayGenerator = static args => new ValueTask<TimeSpan?>(args.Outcome.Result?.RetryAfter),
             });
         }
@@ -173,6 +197,23 @@ internal sealed class DownstreamResilience
         }
 
         return new DownstreamResilience(builder.Build(), breaker, budget, options.CircuitBreaker?.BreakDuration);
+    }
+
+    // Besides the transient outcomes: a call cut off by its own timeout (the downstream was too slow), and
+    // in half-open state any cancelled probe, which must not close the circuit on no evidence.
+    private static bool IsBreakerFailure(Outcome<object> outcome, ResilienceContext context, CircuitBreakerStateProvider state)
+    {
+        if (IsTransient(outcome.Exception, outcome.Result))
+        {
+            return true;
+        }
+
+        if (outcome.Exception is not OperationCanceledException)
+        {
+            return false;
+        }
+
+        return state.CircuitState == CircuitState.HalfOpen || context.Properties.GetValue(CallKey, null!)?.OwnTimeoutFired == true;
     }
 
     private static bool ShouldRetry(RetryPredicateArguments<DownstreamResponse> args, int maxRetries, RetryBudget budget)

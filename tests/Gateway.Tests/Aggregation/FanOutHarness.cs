@@ -39,7 +39,7 @@ internal sealed class FanOutHarness : IDisposable
         ProxyState = new TestProxyState(new FuncHandler(handler));
         ProxyState.AddCluster("users", "http://users.test/");
         ProxyState.AddCluster("orders", "http://orders.test/base/");
-        var client = new DownstreamClient(ProxyState, [], []);
+        var client = new DownstreamClient(ProxyState, [], [], Time);
         Executor = new FanOutExecutor(client, Time, NullLogger<FanOutExecutor>.Instance, _catalog.Options.Deadline.MinBudget, _stopping.Token);
     }
 
