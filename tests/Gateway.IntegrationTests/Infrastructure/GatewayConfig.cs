@@ -64,6 +64,58 @@ public sealed class GatewayConfig
         return this;
     }
 
+    /// <summary>
+    /// Declares pass-through route <paramref name="id"/> under <c>ReverseProxy:Routes</c>: requests matching
+    /// <paramref name="path"/> (and <paramref name="methods"/>, any method when null) go to cluster
+    /// <paramref name="clusterId"/>. <paramref name="configure"/> may set further YARP route keys
+    /// (<c>Transforms</c>, <c>Timeout</c>, <c>MaxRequestBodySize</c>).
+    /// </summary>
+    public GatewayConfig Route(string id, string clusterId, string path, string[]? methods = null, Action<JsonObject>? configure = null)
+    {
+        var match = new JsonObject { ["Path"] = path };
+        if (methods is not null)
+        {
+            match["Methods"] = new JsonArray([.. methods.Select(m => JsonValue.Create(m))]);
+        }
+
+        var route = new JsonObject { ["ClusterId"] = clusterId, ["Match"] = match };
+        configure?.Invoke(route);
+        if (Root["ReverseProxy"]!["Routes"] is not JsonObject routes)
+        {
+            Root["ReverseProxy"]!["Routes"] = routes = new JsonObject();
+        }
+
+        routes[id] = route;
+        return this;
+    }
+
+    /// <summary>Gives cluster <paramref name="id"/> a circuit breaker (<c>Gateway:Downstreams:{id}:Resilience:CircuitBreaker</c>).</summary>
+    public GatewayConfig CircuitBreaker(string id, double failureRatio, int minimumThroughput, TimeSpan samplingDuration, TimeSpan breakDuration)
+    {
+        if (Gateway["Downstreams"]![id] is not JsonObject limits)
+        {
+            Gateway["Downstreams"]![id] = limits = new JsonObject();
+        }
+
+        limits["Resilience"] = new JsonObject
+        {
+            ["CircuitBreaker"] = new JsonObject
+            {
+                ["FailureRatio"] = failureRatio,
+                ["MinimumThroughput"] = minimumThroughput,
+                ["SamplingDuration"] = Format(samplingDuration),
+                ["BreakDuration"] = Format(breakDuration),
+            },
+        };
+        return this;
+    }
+
+    public GatewayConfig PropagateBaggage(params string[] keys)
+    {
+        Gateway["PropagateBaggage"] = new JsonArray([.. keys.Select(k => JsonValue.Create(k))]);
+        return this;
+    }
+
     public GatewayConfig PropagateHeaders(params string[] headers)
     {
         Gateway["PropagateHeaders"] = new JsonArray([.. headers.Select(h => JsonValue.Create(h))]);
@@ -71,9 +123,14 @@ public sealed class GatewayConfig
     }
 
     /// <summary>Adds aggregate <paramref name="name"/>; <paramref name="sources"/> adds its sources.</summary>
-    public GatewayConfig Aggregate(string name, string route, Action<AggregateConfig> sources, TimeSpan? timeout = null, int? maxParallel = null)
+    public GatewayConfig Aggregate(string name, string route, Action<AggregateConfig> sources, TimeSpan? timeout = null, int? maxParallel = null, string? method = null)
     {
         var aggregate = new JsonObject { ["Route"] = route };
+        if (method is not null)
+        {
+            aggregate["Method"] = method;
+        }
+
         if (timeout is { } t)
         {
             aggregate["Timeout"] = Format(t);
