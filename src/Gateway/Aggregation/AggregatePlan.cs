@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Gateway.Downstream;
-using Yarp.ReverseProxy.Model;
 using Microsoft.Extensions.Primitives;
+using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Aggregation;
 
