@@ -87,8 +87,9 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
         }
         finally
         {
-            // YARP reports a cancelled request as 502 (it cannot tell our deadline from a client leaving).
-            if (timer?.IsCancellationRequested == true && !context.Response.HasStarted && context.Response.StatusCode == StatusCodes.Status502BadGateway)
+            // Our deadline cancels RequestAborted, so YARP takes it for the client leaving and answers 400 (or
+            // 502 when the cancellation reached it another way): whatever it reported, the deadline passed.
+            if (timer?.IsCancellationRequested == true && !context.Response.HasStarted && context.Features.Get<IForwarderErrorFeature>() is not null)
             {
                 context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
             }

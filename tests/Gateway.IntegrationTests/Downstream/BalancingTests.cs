@@ -44,7 +44,7 @@ public sealed class BalancingTests
         var config = new GatewayConfig()
             .Cluster("items", ("a", a.BaseAddress), ("b", b.BaseAddress))
             .LoadBalancing("items", "LeastRequests")
-            .Route("proxy", "items", "/proxy")
+            .PrefixRoute("proxy", "items", "/proxy")
             .Aggregate("hold", "/agg/hold/{n}", s => s.Source("item", "items", "/hold/{n}", required: true, timeout: TimeSpan.FromSeconds(20)),
                 timeout: TimeSpan.FromSeconds(20))
             .Aggregate("fast", "/agg/fast/{n}", s => s.Source("item", "items", "/fast/{n}", required: true));

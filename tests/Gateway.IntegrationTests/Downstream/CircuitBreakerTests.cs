@@ -75,7 +75,7 @@ public sealed class CircuitBreakerTests
     {
         await using var downstream = await TestDownstream.StartAsync((app, d) =>
             app.MapGet("/items/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}", StatusCodes.Status500InternalServerError)));
-        await using var gateway = await TestGateway.StartAsync(BreakerConfig(downstream).Route("proxy", "items", "/proxy"));
+        await using var gateway = await TestGateway.StartAsync(BreakerConfig(downstream).PrefixRoute("proxy", "items", "/proxy"));
 
         for (var i = 0; i < 4; i++)
         {

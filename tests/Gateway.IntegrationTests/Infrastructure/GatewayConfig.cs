@@ -95,23 +95,8 @@ public sealed class GatewayConfig
     }
 
     /// <summary>A pass-through route: <c>{prefix}/{**rest}</c> goes to cluster <paramref name="cluster"/> as <c>/{rest}</c>.</summary>
-    public GatewayConfig Route(string id, string cluster, string prefix)
-    {
-        var routes = Root["ReverseProxy"]!.AsObject();
-        if (routes["Routes"] is not JsonObject list)
-        {
-            list = [];
-            routes["Routes"] = list;
-        }
-
-        list[id] = new JsonObject
-        {
-            ["ClusterId"] = cluster,
-            ["Match"] = new JsonObject { ["Path"] = prefix + "/{**rest}" },
-            ["Transforms"] = new JsonArray(new JsonObject { ["PathRemovePrefix"] = prefix }),
-        };
-        return this;
-    }
+    public GatewayConfig PrefixRoute(string id, string cluster, string prefix) =>
+        Route(id, cluster, prefix + "/{**rest}", configure: route => route["Transforms"] = new JsonArray(new JsonObject { ["PathRemovePrefix"] = prefix }));
 
     /// <summary>The resilience strategies of cluster <paramref name="id"/> (<c>Gateway:Downstreams:{id}:Resilience</c>).</summary>
     public GatewayConfig Resilience(string id, Action<ResilienceConfig> configure)
@@ -167,6 +152,58 @@ public sealed class GatewayConfig
         return this;
     }
 
+    /// <summary>
+    /// Declares pass-through route <paramref name="id"/> under <c>ReverseProxy:Routes</c>: requests matching
+    /// <paramref name="path"/> (and <paramref name="methods"/>, any method when null) go to cluster
+    /// <paramref name="clusterId"/>. <paramref name="configure"/> may set further YARP route keys
+    /// (<c>Transforms</c>, <c>Timeout</c>, <c>MaxRequestBodySize</c>).
+    /// </summary>
+    public GatewayConfig Route(string id, string clusterId, string path, string[]? methods = null, Action<JsonObject>? configure = null)
+    {
+        var match = new JsonObject { ["Path"] = path };
+        if (methods is not null)
+        {
+            match["Methods"] = new JsonArray([.. methods.Select(m => JsonValue.Create(m))]);
+        }
+
+        var route = new JsonObject { ["ClusterId"] = clusterId, ["Match"] = match };
+        configure?.Invoke(route);
+        if (Root["ReverseProxy"]!["Routes"] is not JsonObject routes)
+        {
+            Root["ReverseProxy"]!["Routes"] = routes = new JsonObject();
+        }
+
+        routes[id] = route;
+        return this;
+    }
+
+    /// <summary>Gives cluster <paramref name="id"/> a circuit breaker (<c>Gateway:Downstreams:{id}:Resilience:CircuitBreaker</c>).</summary>
+    public GatewayConfig CircuitBreaker(string id, double failureRatio, int minimumThroughput, TimeSpan samplingDuration, TimeSpan breakDuration)
+    {
+        if (Gateway["Downstreams"]![id] is not JsonObject limits)
+        {
+            Gateway["Downstreams"]![id] = limits = new JsonObject();
+        }
+
+        limits["Resilience"] = new JsonObject
+        {
+            ["CircuitBreaker"] = new JsonObject
+            {
+                ["FailureRatio"] = failureRatio,
+                ["MinimumThroughput"] = minimumThroughput,
+                ["SamplingDuration"] = Format(samplingDuration),
+                ["BreakDuration"] = Format(breakDuration),
+            },
+        };
+        return this;
+    }
+
+    public GatewayConfig PropagateBaggage(params string[] keys)
+    {
+        Gateway["PropagateBaggage"] = new JsonArray([.. keys.Select(k => JsonValue.Create(k))]);
+        return this;
+    }
+
     public GatewayConfig PropagateHeaders(params string[] headers)
     {
         Gateway["PropagateHeaders"] = new JsonArray([.. headers.Select(h => JsonValue.Create(h))]);
@@ -174,12 +211,17 @@ public sealed class GatewayConfig
     }
 
     /// <summary>Adds aggregate <paramref name="name"/>; <paramref name="sources"/> adds its sources.</summary>
-    public GatewayConfig Aggregate(string name, string route, Action<AggregateConfig> sources, TimeSpan? timeout = null, int? maxParallel = null, bool? failFast = null)
+    public GatewayConfig Aggregate(string name, string route, Action<AggregateConfig> sources, TimeSpan? timeout = null, int? maxParallel = null, bool? failFast = null, string? method = null)
     {
         var aggregate = new JsonObject { ["Route"] = route };
         if (failFast is { } f)
         {
             aggregate["FailFast"] = f;
+        }
+
+        if (method is not null)
+        {
+            aggregate["Method"] = method;
         }
 
         if (timeout is { } t)
