@@ -25,7 +25,9 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
         catalog.Downstreams.TryGet(clusterId, out var downstream);
 
         var deadline = Deadline(context);
+        var clientAborted = context.RequestAborted;
         CancellationTokenSource? timer = null;
+        CancellationTokenRegistration link = default;
         if (deadline is { } budget)
         {
             if (budget < _minBudget)
@@ -36,8 +38,8 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
             }
 
             context.Features.Set(new RouteDeadline(timeProvider.GetTimestamp(), budget));
-            timer = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-            timer.CancelAfter(budget);
+            timer = new CancellationTokenSource(budget, timeProvider);
+            link = clientAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timer);
             context.RequestAborted = timer.Token;
         }
 
@@ -69,9 +71,9 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
                     static async (state, _) =>
                     {
                         await state.next(state.context).ConfigureAwait(false);
-                        return Classify(state.context);
+                        return Classify(state.context, state.timer, state.clientAborted);
                     },
-                    (next, context),
+                    (next, context, timer, clientAborted),
                     CancellationToken.None).ConfigureAwait(false);
             }
             catch (BrokenCircuitException ex)
@@ -81,7 +83,7 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
                     ex.RetryAfter ?? downstream.Resilience.BreakDuration).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (timer?.IsCancellationRequested == true && !context.Response.HasStarted)
+        catch (OperationCanceledException) when (DeadlinePassed(timer, clientAborted) && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
         }
@@ -89,12 +91,17 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
         {
             // Our deadline cancels RequestAborted, so YARP takes it for the client leaving and answers 400 (or
             // 502 when the cancellation reached it another way): whatever it reported, the deadline passed.
-            if (timer?.IsCancellationRequested == true && !context.Response.HasStarted && context.Features.Get<IForwarderErrorFeature>() is not null)
+            if (DeadlinePassed(timer, clientAborted) && !context.Response.HasStarted && context.Features.Get<IForwarderErrorFeature>() is not null)
             {
                 context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
             }
 
-            timer?.Dispose();
+            if (timer is not null)
+            {
+                link.Dispose();
+                context.RequestAborted = clientAborted;
+                timer.Dispose();
+            }
         }
     }
 
@@ -115,9 +122,17 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
         return deadline;
     }
 
-    private static ProxiedResponse Classify(HttpContext context)
+    private static bool DeadlinePassed(CancellationTokenSource? timer, CancellationToken clientAborted) =>
+        timer?.IsCancellationRequested == true && !clientAborted.IsCancellationRequested;
+
+    private static ProxiedResponse Classify(HttpContext context, CancellationTokenSource? timer, CancellationToken clientAborted)
     {
-        // The downstream failed us; a client that left or our own deadline says nothing about it.
+        // The downstream failed us, or was too slow for the deadline; a client that left says nothing about it.
+        if (DeadlinePassed(timer, clientAborted))
+        {
+            return ProxiedResponse.Transient;
+        }
+
         if (context.Features.Get<IForwarderErrorFeature>() is { } error)
         {
             return error.Error is ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.RequestBodyDestination

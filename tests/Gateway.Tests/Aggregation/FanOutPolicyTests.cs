@@ -298,6 +298,64 @@ public sealed class FanOutPolicyTests
     }
 
     [Fact]
+    public async Task Execute_DownstreamTooSlowForTheSourceTimeout_CountsAsABreakerFailure()
+    {
+        var calls = 0;
+        using var harness = new FanOutHarness(
+            Aggregate(new JsonObject { ["a"] = Source("users", "/a", timeout: "1s") }),
+            (request, ct) =>
+            {
+                Interlocked.Increment(ref calls);
+                return HangAsync(null, ct);
+            },
+            Downstreams("""{ "CircuitBreaker": { "FailureRatio": 0.5, "MinimumThroughput": 2, "SamplingDuration": "30s", "BreakDuration": "5s" } }"""));
+
+        for (var i = 1; i <= 2; i++)
+        {
+            var run = harness.RunAsync();
+            await WaitForAsync(() => Volatile.Read(ref calls) == i);
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+            Assert.Equal(SourceOutcome.Timeout, (await run.Within())[0].Outcome);
+        }
+
+        Assert.Equal(SourceOutcome.CircuitOpen, (await harness.RunAsync().Within())[0].Outcome);
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
+    public async Task Execute_HalfOpenProbeCancelledByTheClient_CircuitDoesNotClose()
+    {
+        var calls = 0;
+        using var harness = new FanOutHarness(
+            Aggregate(new JsonObject { ["a"] = Source("users", "/a") }),
+            (request, ct) => Interlocked.Increment(ref calls) <= 2 ? Task.FromResult(Json("{}", HttpStatusCode.InternalServerError)) : HangAsync(null, ct),
+            Downstreams("""{ "CircuitBreaker": { "FailureRatio": 0.5, "MinimumThroughput": 2, "SamplingDuration": "30s", "BreakDuration": "5s" } }"""));
+        await harness.RunAsync().Within();
+        await harness.RunAsync().Within();
+        Assert.Equal(SourceOutcome.CircuitOpen, (await harness.RunAsync().Within())[0].Outcome);
+
+        harness.Time.Advance(TimeSpan.FromSeconds(5));
+        using var client = new CancellationTokenSource();
+        var probe = harness.RunAsync(client.Token);
+        await WaitForAsync(() => Volatile.Read(ref calls) == 3);
+        await client.CancelAsync();
+        Assert.Equal(SourceOutcome.Cancelled, (await probe.Within())[0].Outcome);
+
+        // The probe proved nothing: the circuit is open again, not closed.
+        Assert.Equal(SourceOutcome.CircuitOpen, (await harness.RunAsync().Within())[0].Outcome);
+        Assert.Equal(3, calls);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!condition())
+        {
+            await Task.Delay(5, limit.Token);
+        }
+    }
+
+    [Fact]
     public async Task Execute_BothSlotsTaken_SecondCallQueuesAndTimesOutSayingSo()
     {
         var firstCalled = Signal();
