@@ -99,7 +99,7 @@ internal sealed class DownstreamRegistry
                 }
             }
 
-            var resilience = DownstreamResilience.Create(limit.Resilience, $"{limitKey}:Resilience", timeProvider, errors);
+            var resilience = DownstreamResilience.Create(limit.Resilience, $"{limitKey}:Resilience", options.Deadline.MinBudget, timeProvider, errors);
             if (!valid)
             {
                 continue;

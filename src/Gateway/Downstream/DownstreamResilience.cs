@@ -54,7 +54,7 @@ internal sealed class DownstreamResilience
         _ => false,
     };
 
-    public static DownstreamResilience Create(ResilienceOptions? options, string key, TimeProvider timeProvider, List<string> errors)
+    public static DownstreamResilience Create(ResilienceOptions? options, string key, TimeSpan minBudget, TimeProvider timeProvider, List<string> errors)
     {
         if (options is null || (options.Retry is null && options.CircuitBreaker is null && options.Hedging is null && options.AttemptTimeout is null))
         {
@@ -70,7 +70,7 @@ internal sealed class DownstreamResilience
 
         try
         {
-            return Build(options, timeProvider);
+            return Build(options, minBudget, timeProvider);
         }
         catch (ValidationException ex)
         {
@@ -118,7 +118,7 @@ internal sealed class DownstreamResilience
         }
     }
 
-    private static DownstreamResilience Build(ResilienceOptions options, TimeProvider timeProvider)
+    private static DownstreamResilience Build(ResilienceOptions options, TimeSpan minBudget, TimeProvider timeProvider)
     {
         ResiliencePipeline? breaker = null;
         if (options.CircuitBreaker is { } breakerOptions)
@@ -152,7 +152,7 @@ internal sealed class DownstreamResilience
                     args.Outcome.Exception is BrokenCircuitException || IsTransient(args.Outcome.Exception, args.Outcome.Result)),
                 ActionGenerator = args =>
                 {
-                    if (!budget!.TryAcquire())
+                    if (args.PrimaryContext.Properties.GetValue(CallKey, null!)?.TimeLeft < minBudget || !budget!.TryAcquire())
                     {
                         return null;
                     }
@@ -174,14 +174,13 @@ internal sealed class DownstreamResilience
 
         if (options.Retry is { } retry)
         {
-            var maxRetries = retry.MaxRetryAttempts;
             builder.AddRetry(new RetryStrategyOptions<DownstreamResponse>
             {
-                MaxRetryAttempts = maxRetries,
+                MaxRetryAttempts = retry.MaxRetryAttempts,
                 Delay = retry.Delay,
                 BackoffType = retry.BackoffType,
                 UseJitter = retry.UseJitter,
-                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args, maxRetries, budget!)),
+                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args, retry, budget!, minBudget)),
                 DelayGenerator = static args => new ValueTask<TimeSpan?>(args.Outcome.Result?.RetryAfter),
             });
         }
@@ -216,7 +215,7 @@ internal sealed class DownstreamResilience
         return state.CircuitState == CircuitState.HalfOpen || context.Properties.GetValue(CallKey, null!)?.OwnTimeoutFired == true;
     }
 
-    private static bool ShouldRetry(RetryPredicateArguments<DownstreamResponse> args, int maxRetries, RetryBudget budget)
+    private static bool ShouldRetry(RetryPredicateArguments<DownstreamResponse> args, RetryOptions retry, RetryBudget budget, TimeSpan minBudget)
     {
         var call = args.Context.Properties.GetValue(CallKey, null!);
         if (args.AttemptNumber > 0)
@@ -225,13 +224,20 @@ internal sealed class DownstreamResilience
             call?.ReleaseRetryPermit(budget);
         }
 
-        if (args.AttemptNumber >= maxRetries || !IsTransient(args.Outcome.Exception, args.Outcome.Result))
+        if (args.AttemptNumber >= retry.MaxRetryAttempts || !IsTransient(args.Outcome.Exception, args.Outcome.Result))
         {
             return false;
         }
 
-        // A Retry-After beyond the time left means the retry could not finish anyway.
-        if (call is not null && args.Outcome.Result?.RetryAfter is { } retryAfter && retryAfter >= call.TimeLeft)
+        // A retry that cannot start with the minimum budget left would only turn this answer into a
+        // timeout: the downstream's Retry-After, else the backoff before jitter, must leave that much.
+        var delay = args.Outcome.Result?.RetryAfter ?? retry.BackoffType switch
+        {
+            DelayBackoffType.Constant => retry.Delay,
+            DelayBackoffType.Linear => retry.Delay * (args.AttemptNumber + 1),
+            _ => retry.Delay * Math.Pow(2, Math.Min(args.AttemptNumber, 30)),
+        };
+        if (call is not null && delay + minBudget > call.TimeLeft)
         {
             return false;
         }

@@ -238,6 +238,25 @@ public sealed class FanOutPolicyTests
     }
 
     [Fact]
+    public async Task Execute_BackoffLongerThanTheTimeLeft_NotRetriedTheDownstreamsAnswerStands()
+    {
+        var calls = 0;
+        using var harness = new FanOutHarness(
+            Aggregate(new JsonObject { ["a"] = Source("users", "/a", required: true, timeout: "1s") }),
+            (request, ct) =>
+            {
+                Interlocked.Increment(ref calls);
+                return Task.FromResult(Json("{}", HttpStatusCode.ServiceUnavailable));
+            },
+            Downstreams("""{ "Retry": { "MaxRetryAttempts": 3, "Delay": "999ms", "BackoffType": "Constant" } }"""));
+
+        var a = (await harness.RunAsync().Within())[0];
+        Assert.Equal(SourceOutcome.HttpStatus, a.Outcome);
+        Assert.Equal(1, calls);
+        Assert.Equal(502, AggregateVerdict.From(harness.Plan.Definition, [a]).StatusCode);
+    }
+
+    [Fact]
     public async Task Execute_AttemptTimesOut_IsRetriedInsideTheSourceTimeout()
     {
         var calls = 0;
