@@ -20,7 +20,7 @@ internal sealed class DownstreamResilience
 
     public static readonly DownstreamResilience None = new(null, null, null, null);
 
-    private DownstreamResilience(ResiliencePipeline<DownstreamResponse>? pipeline, ResiliencePipeline? breaker, RetryBudget? retryBudget, TimeSpan? breakDuration)
+    private DownstreamResilience(ResiliencePipeline<DownstreamResponse>? pipeline, ResiliencePipeline<DownstreamResponse>? breaker, RetryBudget? retryBudget, TimeSpan? breakDuration)
     {
         Pipeline = pipeline;
         Breaker = breaker;
@@ -32,7 +32,7 @@ internal sealed class DownstreamResilience
     public ResiliencePipeline<DownstreamResponse>? Pipeline { get; }
 
     /// <summary>The cluster's circuit breaker; null when none is configured.</summary>
-    public ResiliencePipeline? Breaker { get; }
+    public ResiliencePipeline<DownstreamResponse>? Breaker { get; }
 
     public RetryBudget? RetryBudget { get; }
 
@@ -42,14 +42,9 @@ internal sealed class DownstreamResilience
     /// Failures worth another attempt and counted by the breaker: no connection or a dropped one, the
     /// attempt's own timeout, 408, 429 and 5xx. A 404 or an invalid body is the downstream's answer.
     /// </summary>
-    public static bool IsTransient(Exception? exception, object? result) => exception switch
+    public static bool IsTransient(Exception? exception, DownstreamResponse? result) => exception switch
     {
-        null => result switch
-        {
-            DownstreamResponse response => response.IsTransient,
-            ProxiedResponse proxied => proxied.IsTransient,
-            _ => false,
-        },
+        null => result?.IsTransient == true,
         HttpRequestException or IOException or TimeoutRejectedException => true,
         _ => false,
     };
@@ -120,12 +115,14 @@ internal sealed class DownstreamResilience
 
     private static DownstreamResilience Build(ResilienceOptions options, TimeSpan minBudget, TimeProvider timeProvider)
     {
-        ResiliencePipeline? breaker = null;
+        // Typed like the aggregate pipeline, so that it nests there without a bridge; routes report their
+        // outcome to it as a DownstreamResponse too.
+        ResiliencePipeline<DownstreamResponse>? breaker = null;
         if (options.CircuitBreaker is { } breakerOptions)
         {
             var state = new CircuitBreakerStateProvider();
-            breaker = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
-                .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            breaker = new ResiliencePipelineBuilder<DownstreamResponse> { TimeProvider = timeProvider }
+                .AddCircuitBreaker(new CircuitBreakerStrategyOptions<DownstreamResponse>
                 {
                     FailureRatio = breakerOptions.FailureRatio,
                     MinimumThroughput = breakerOptions.MinimumThroughput,
@@ -195,12 +192,14 @@ internal sealed class DownstreamResilience
             builder.AddTimeout(attemptTimeout);
         }
 
-        return new DownstreamResilience(builder.Build(), breaker, budget, options.CircuitBreaker?.BreakDuration);
+        // A breaker alone needs no pipeline around it.
+        var pipeline = options.Retry is null && options.Hedging is null && options.AttemptTimeout is null ? breaker : builder.Build();
+        return new DownstreamResilience(pipeline, breaker, budget, options.CircuitBreaker?.BreakDuration);
     }
 
     // Besides the transient outcomes: a call cut off by its own timeout (the downstream was too slow), and
     // in half-open state any cancelled probe, which must not close the circuit on no evidence.
-    private static bool IsBreakerFailure(Outcome<object> outcome, ResilienceContext context, CircuitBreakerStateProvider state)
+    private static bool IsBreakerFailure(Outcome<DownstreamResponse> outcome, ResilienceContext context, CircuitBreakerStateProvider state)
     {
         if (IsTransient(outcome.Exception, outcome.Result))
         {
@@ -250,14 +249,4 @@ internal sealed class DownstreamResilience
         call?.AddRetryPermit();
         return true;
     }
-}
-
-/// <summary>The outcome of a proxied request as a route's circuit breaker sees it.</summary>
-internal sealed class ProxiedResponse(bool isTransient)
-{
-    public static readonly ProxiedResponse Transient = new(true);
-
-    public static readonly ProxiedResponse Fine = new(false);
-
-    public bool IsTransient { get; } = isTransient;
 }

@@ -36,6 +36,12 @@ internal sealed class DownstreamResponse : IDisposable
 
     public static bool IsTransientStatus(int status) => status is 408 or 429 or >= 500;
 
+    /// <summary>A proxied request that failed the way the breaker counts (routes report to the same breaker).</summary>
+    public static readonly DownstreamResponse ProxiedFailure = new(StatusCodes.Status502BadGateway, ResponseProblem.HttpStatus, null, null, null);
+
+    /// <summary>A proxied request the breaker counts as a success.</summary>
+    public static readonly DownstreamResponse ProxiedSuccess = new(StatusCodes.Status200OK, ResponseProblem.None, null, null, null);
+
     public static DownstreamResponse Ok(int status, PooledBody body, string? destination) => new(status, ResponseProblem.None, body, null, destination);
 
     public static DownstreamResponse Failed(int status, ResponseProblem problem, TimeSpan? retryAfter, string? destination) =>

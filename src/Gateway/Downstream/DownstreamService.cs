@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 using Polly;
 
@@ -57,6 +58,7 @@ internal sealed class DownstreamService
     public ValueTask<DownstreamResponse> SendAsync(DownstreamCall call, DownstreamClient client, CancellationToken cancellationToken) =>
         Resilience.Pipeline is { } pipeline ? SendThroughAsync(pipeline, call, client, cancellationToken) : client.SendAsync(call, cancellationToken);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<DownstreamResponse> SendThroughAsync(ResiliencePipeline<DownstreamResponse> pipeline, DownstreamCall call, DownstreamClient client, CancellationToken cancellationToken)
     {
         var budget = Resilience.RetryBudget;

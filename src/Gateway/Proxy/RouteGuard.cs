@@ -125,21 +125,21 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
     private static bool DeadlinePassed(CancellationTokenSource? timer, CancellationToken clientAborted) =>
         timer?.IsCancellationRequested == true && !clientAborted.IsCancellationRequested;
 
-    private static ProxiedResponse Classify(HttpContext context, CancellationTokenSource? timer, CancellationToken clientAborted)
+    private static DownstreamResponse Classify(HttpContext context, CancellationTokenSource? timer, CancellationToken clientAborted)
     {
         // The downstream failed us, or was too slow for the deadline; a client that left says nothing about it.
         if (DeadlinePassed(timer, clientAborted))
         {
-            return ProxiedResponse.Transient;
+            return DownstreamResponse.ProxiedFailure;
         }
 
         if (context.Features.Get<IForwarderErrorFeature>() is { } error)
         {
             return error.Error is ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.RequestBodyDestination
-                or ForwarderError.ResponseBodyDestination ? ProxiedResponse.Transient : ProxiedResponse.Fine;
+                or ForwarderError.ResponseBodyDestination ? DownstreamResponse.ProxiedFailure : DownstreamResponse.ProxiedSuccess;
         }
 
-        return DownstreamResponse.IsTransientStatus(context.Response.StatusCode) ? ProxiedResponse.Transient : ProxiedResponse.Fine;
+        return DownstreamResponse.IsTransientStatus(context.Response.StatusCode) ? DownstreamResponse.ProxiedFailure : DownstreamResponse.ProxiedSuccess;
     }
 
     private static Task RefuseAsync(HttpContext context, int status, string title, string detail, TimeSpan? retryAfter)
