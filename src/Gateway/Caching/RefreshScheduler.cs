@@ -91,7 +91,8 @@ internal sealed class RefreshScheduler : IHostedService, IDisposable
                 return;
             }
 
-            dataset.ScheduledAt(_timeProvider.GetTimestamp() + (long)(delay.TotalSeconds * _timeProvider.TimestampFrequency));
+            // Exact for whole ticks: the due time shown must be when the timer fires, not a tick before.
+            dataset.ScheduledAt(_timeProvider.GetTimestamp() + (long)((Int128)delay.Ticks * _timeProvider.TimestampFrequency / TimeSpan.TicksPerSecond));
             timer.Change(delay, Timeout.InfiniteTimeSpan);
         }
     }
