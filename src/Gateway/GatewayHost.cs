@@ -1,6 +1,9 @@
 using Gateway.Aggregation;
+using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Demo;
+using Gateway.Health;
+using Gateway.Management;
 using Gateway.Proxy;
 
 namespace Gateway;
@@ -18,6 +21,8 @@ public static class GatewayHost
         builder.Services.AddProblemDetails();
         builder.Services.AddGatewayProxy(builder.Configuration);   // YARP: clusters, health, transport, routes
         builder.Services.AddAggregation();
+        builder.Services.AddGatewayHealth();
+        builder.Services.AddCachedData();      // datasets refreshed in the background, their readiness check
         builder.Services.AddDemoDownstreams(builder.Configuration);
         configure?.Invoke(builder);
 
@@ -25,6 +30,8 @@ public static class GatewayHost
         app.UseRequestTimeouts();              // a route's Timeout (YARP maps it onto ASP.NET Core's request timeouts)
         app.MapDemoDownstreams();              // in-process demo services under /demo (Demo:Enabled)
         app.MapAggregates();                   // one endpoint per configured aggregate
+        app.MapGatewayHealth();                // /health/live, /health/ready
+        app.MapGatewayManagement();            // /gateway/cache (Gateway:Management:Enabled)
         app.MapGatewayProxy();                 // pass-through routes (ReverseProxy:Routes)
         return app;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Downstream;
 using Microsoft.AspNetCore.Routing.Patterns;
@@ -11,7 +12,7 @@ namespace Gateway.Aggregation;
 /// </summary>
 internal static class AggregateCompiler
 {
-    public static AggregateDefinition? Compile(string name, AggregateOptions options, string key, DownstreamRegistry downstreams, List<string> errors)
+    public static AggregateDefinition? Compile(string name, AggregateOptions options, string key, DownstreamRegistry downstreams, DatasetRegistry datasets, List<string> errors)
     {
         var errorCount = errors.Count;
         void Error(string subKey, string message) => errors.Add($"{key}{subKey}: {message}");
@@ -70,11 +71,23 @@ internal static class AggregateCompiler
         var clientInPath = new List<bool>();
         var inputs = names.Select(_ => new SortedSet<int>()).ToArray();
         var partial = new (string Cluster, PathTemplate Path, bool Required, TimeSpan Timeout)?[names.Length];
+        var cachedData = new string?[names.Length];
 
         for (var i = 0; i < names.Length; i++)
         {
             var sourceKey = $":Sources:{names[i]}";
             var source = options.Sources[names[i]];
+            if (source.CachedData is not null)
+            {
+                if (CompileCachedData(source, sourceKey, datasets, Error) is { } dataset)
+                {
+                    cachedData[i] = dataset.Name;
+                    partial[i] = (dataset.Definition.Downstream.Id, dataset.Definition.Path, source.Required, TimeSpan.Zero);
+                }
+
+                continue;
+            }
+
             DownstreamService? downstream = null;
             if (string.IsNullOrWhiteSpace(source.Cluster))
             {
@@ -158,6 +171,8 @@ internal static class AggregateCompiler
         {
             Name = sourceName,
             Index = i,
+            Kind = cachedData[i] is null ? SourceKind.Call : SourceKind.CachedData,
+            CachedData = cachedData[i],
             Cluster = partial[i]!.Value.Cluster,
             Path = partial[i]!.Value.Path,
             Required = partial[i]!.Value.Required,
@@ -180,6 +195,34 @@ internal static class AggregateCompiler
             ClientValueRequired = clientRequired,
             ClientValueInPath = clientInPath,
         };
+    }
+
+    // A cached-data source is the dataset's: where it comes from and how long that may take are set there.
+    private static CachedDataset? CompileCachedData(SourceOptions source, string sourceKey, DatasetRegistry datasets, Action<string, string> error)
+    {
+        var valid = true;
+        foreach (var (setting, value) in new[] { ("Cluster", source.Cluster), ("Path", source.Path), ("Timeout", source.Timeout?.ToString()) })
+        {
+            if (value is not null)
+            {
+                error($"{sourceKey}:{setting}", "a CachedData source takes no Cluster, Path or Timeout: it is served from memory, the dataset says where it comes from");
+                valid = false;
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(source.CachedData))
+        {
+            error($"{sourceKey}:CachedData", "names no dataset");
+            return null;
+        }
+
+        if (!datasets.TryGet(source.CachedData, out var dataset))
+        {
+            error($"{sourceKey}:CachedData", $"unknown dataset '{source.CachedData}' (declare it under Gateway:CachedData)");
+            return null;
+        }
+
+        return valid ? dataset : null;
     }
 
     private static void ReportCycles(string[] names, SortedSet<int>[] inputs, string key, List<string> errors)

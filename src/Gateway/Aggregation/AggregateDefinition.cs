@@ -36,20 +36,27 @@ internal sealed record AggregateDefinition
     public required IReadOnlyList<bool> ClientValueInPath { get; init; }
 }
 
-/// <summary>One downstream call of an aggregate.</summary>
+/// <summary>One source of an aggregate: a downstream call, or a cached dataset read from memory.</summary>
 internal sealed record SourceDefinition
 {
     public required string Name { get; init; }
 
     public required int Index { get; init; }
 
+    public SourceKind Kind { get; init; } = SourceKind.Call;
+
+    /// <summary>The dataset a <see cref="SourceKind.CachedData"/> source reads; null for a call.</summary>
+    public string? CachedData { get; init; }
+
+    /// <summary>The cluster the data comes from (for cached data, the dataset's).</summary>
     public required string Cluster { get; init; }
 
+    /// <summary>The path called (for cached data, the dataset's).</summary>
     public required PathTemplate Path { get; init; }
 
     public required bool Required { get; init; }
 
-    /// <summary>This call's own timeout (source's, else downstream's, else 2 s; never above the deadline).</summary>
+    /// <summary>This call's own timeout (source's, else downstream's, else 2 s; never above the deadline); zero for cached data, which never waits.</summary>
     public required TimeSpan Timeout { get; init; }
 
     /// <summary>Indexes of the sources whose JSON this one's path reads.</summary>
@@ -59,4 +66,17 @@ internal sealed record SourceDefinition
     public required IReadOnlyList<int> Dependents { get; init; }
 
     public required JsonEncodedText EncodedName { get; init; }
+}
+
+/// <summary>
+/// What kind of thing a source is, i.e. how the fan-out gets its result. A cached downstream call (the
+/// per-source response cache) is to be a third kind, a call with a cache in front of it.
+/// </summary>
+internal enum SourceKind
+{
+    /// <summary>A downstream call, made for this request; its body is the request's own (pooled).</summary>
+    Call,
+
+    /// <summary>A dataset the gateway keeps in memory; read without waiting, its body shared by every request.</summary>
+    CachedData,
 }

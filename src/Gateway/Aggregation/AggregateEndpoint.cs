@@ -69,7 +69,7 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
         {
             foreach (var result in results ?? [])
             {
-                result.Body?.Return();
+                result.Body?.Release();
             }
         }
     }

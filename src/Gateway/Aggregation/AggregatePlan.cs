@@ -1,7 +1,6 @@
-using System.Runtime.CompilerServices;
+using Gateway.Caching;
 using Gateway.Downstream;
 using Microsoft.Extensions.Primitives;
-using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Aggregation;
 
@@ -9,23 +8,27 @@ namespace Gateway.Aggregation;
 internal sealed class AggregatePlan
 {
     // Per source: the address of a source whose path has no placeholders, per destination.
-    private readonly FixedAddress?[] _fixedAddresses;
+    private readonly IDownstreamAddress?[] _fixedAddresses;
 
-    public AggregatePlan(AggregateDefinition definition, IReadOnlyList<DownstreamService> downstreams, string budgetHeader)
+    public AggregatePlan(AggregateDefinition definition, IReadOnlyList<DownstreamService> downstreams, string budgetHeader, IReadOnlyList<CachedDataset?>? datasets = null)
     {
         Definition = definition;
         BudgetHeader = budgetHeader;
         Downstreams = [.. downstreams];
-        // A header is read from the request when any source's cluster receives it.
-        PropagateHeaders = [.. Downstreams.SelectMany(d => d.PropagateHeaders).Distinct(StringComparer.OrdinalIgnoreCase)];
+        Datasets = datasets is null ? new CachedDataset?[definition.Sources.Count] : [.. datasets];
+        // A header is read from the request when any source's call to its cluster receives it.
+        PropagateHeaders = [.. Downstreams.Where((_, i) => Datasets[i] is null).SelectMany(d => d.PropagateHeaders).Distinct(StringComparer.OrdinalIgnoreCase)];
         Messages = [.. definition.Sources.Select((s, i) => new SourceMessages(s, Downstreams[i], definition.Timeout))];
-        _fixedAddresses = [.. definition.Sources.Select(s => s.Path.Constant is { } path ? new FixedAddress(path) : null)];
+        _fixedAddresses = [.. definition.Sources.Select(s => s.Kind == SourceKind.Call && s.Path.Constant is { } path ? DownstreamAddress.Fixed(path) : null)];
     }
 
     public AggregateDefinition Definition { get; }
 
     /// <summary>The downstream of each source, by source index.</summary>
     public DownstreamService[] Downstreams { get; }
+
+    /// <summary>The dataset of each cached-data source, by source index; null for a call.</summary>
+    public CachedDataset?[] Datasets { get; }
 
     public string[] PropagateHeaders { get; }
 
@@ -45,26 +48,7 @@ internal sealed class AggregatePlan
         }
 
         var path = Definition.Sources[source].Path.Render(values, out missing);
-        return path is null ? null : new RenderedAddress(path);
-    }
-
-    // The path is already encoded segment by segment; canonicalization could only undo that (e.g. %2E%2E).
-    private static readonly UriCreationOptions Verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
-
-    private static Uri CreateUri(DestinationModel destination, string path) => new(destination.Config.Address.TrimEnd('/') + path, in Verbatim);
-
-    private sealed class RenderedAddress(string path) : IDownstreamAddress
-    {
-        public Uri GetUri(DestinationModel destination) => CreateUri(destination, path);
-    }
-
-    // Destinations come and go with YARP's configuration: the URI is kept per destination model, weakly.
-    private sealed class FixedAddress(string path) : IDownstreamAddress
-    {
-        private readonly ConditionalWeakTable<DestinationModel, Uri> _uris = [];
-
-        public Uri GetUri(DestinationModel destination) =>
-            _uris.TryGetValue(destination, out var uri) ? uri : _uris.GetValue(destination, d => CreateUri(d, path));
+        return path is null ? null : DownstreamAddress.Rendered(path);
     }
 }
 
@@ -102,6 +86,11 @@ internal sealed class SourceMessages(SourceDefinition source, DownstreamService 
     public string FailedFast { get; } = "cancelled: a required source had already failed, so the answer was decided";
 
     public string ShuttingDown { get; } = "cancelled: the gateway is shutting down";
+
+    public string NotLoaded { get; } = $"dataset '{source.CachedData}' has not loaded yet";
+
+    public string Expired(long ageMs, TimeSpan servedFor) =>
+        $"the last good copy of dataset '{source.CachedData}' is {ageMs} ms old, past the {Milliseconds(servedFor)} ms it may be served (refreshes keep failing)";
 
     public string HttpStatus(int status) => $"downstream '{downstream.Id}' answered HTTP {status}";
 

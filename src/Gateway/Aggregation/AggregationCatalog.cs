@@ -1,11 +1,14 @@
+using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Downstream;
+using Gateway.Health;
+using Gateway.Management;
 
 namespace Gateway.Aggregation;
 
 /// <summary>
-/// The validated gateway configuration: the downstream registry and the aggregate definitions, built once
-/// from the <c>ReverseProxy:Clusters</c> and <c>Gateway</c> sections. Code-first aggregates go through the
+/// The validated gateway configuration: the downstream registry, the cached datasets and the aggregate
+/// definitions, built once from the <c>ReverseProxy:Clusters</c> and <c>Gateway</c> sections. Code-first aggregates go through the
 /// same compiler.
 /// </summary>
 internal sealed class AggregationCatalog
@@ -26,7 +29,10 @@ internal sealed class AggregationCatalog
         Downstreams = DownstreamRegistry.Create(clusters, Options, timeProvider, _errors);
         RouteCount = configuration.GetSection("ReverseProxy:Routes").GetChildren().Count();
         _claims.ClaimProxyRoutes(configuration.GetSection("ReverseProxy:Routes"), _errors);
+        ClaimGatewayEndpoints();
         CheckDeadline(Options.Deadline);
+        Datasets = DatasetRegistry.Create(Options.CachedData, Downstreams, timeProvider, _errors);
+        CheckRefreshAndManagement();
 
         for (var i = 0; i < Options.PropagateHeaders.Count; i++)
         {
@@ -37,7 +43,7 @@ internal sealed class AggregationCatalog
         foreach (var (name, aggregate) in Options.Aggregates)
         {
             var key = $"Gateway:Aggregates:{name}";
-            if (AggregateCompiler.Compile(name, aggregate, key, Downstreams, _errors) is { } definition
+            if (AggregateCompiler.Compile(name, aggregate, key, Downstreams, Datasets, _errors) is { } definition
                 && _claims.Claim(definition.Route, [definition.Method], key, _errors))
             {
                 definitions.Add(definition);
@@ -50,6 +56,9 @@ internal sealed class AggregationCatalog
     public GatewayOptions Options { get; }
 
     public DownstreamRegistry Downstreams { get; }
+
+    /// <summary>The datasets declared under <c>Gateway:CachedData</c>.</summary>
+    public DatasetRegistry Datasets { get; }
 
     /// <summary>Pass-through routes declared under <c>ReverseProxy:Routes</c>.</summary>
     public int RouteCount { get; }
@@ -73,7 +82,7 @@ internal sealed class AggregationCatalog
     {
         var errors = new List<string>();
         var key = $"MapAggregate(\"{name}\")";
-        var definition = AggregateCompiler.Compile(name, options, key, Downstreams, errors);
+        var definition = AggregateCompiler.Compile(name, options, key, Downstreams, Datasets, errors);
         lock (_claims)
         {
             if (definition is not null && !_claims.Claim(definition.Route, [definition.Method], key, errors))
@@ -88,8 +97,39 @@ internal sealed class AggregationCatalog
     public AggregatePlan CreatePlan(AggregateDefinition definition)
     {
         var downstreams = definition.Sources.Select(s => Downstreams.TryGet(s.Cluster, out var d) ? d : throw new InvalidOperationException($"unknown cluster {s.Cluster}"));
+        var datasets = definition.Sources.Select(s => s.CachedData is { } name && Datasets.TryGet(name, out var d) ? d : null).ToArray();
+        foreach (var dataset in datasets)
+        {
+            dataset?.MarkUsed();
+        }
+
         Interlocked.Increment(ref _mapped);
-        return new AggregatePlan(definition, [.. downstreams], Options.Deadline.Header);
+        return new AggregatePlan(definition, [.. downstreams], Options.Deadline.Header, datasets);
+    }
+
+    // The gateway's own endpoints: an aggregate on one of their paths would make every request to it ambiguous.
+    private void ClaimGatewayEndpoints()
+    {
+        _claims.Claim(HealthExtensions.LivePath, null, "the liveness check", _errors);
+        _claims.Claim(HealthExtensions.ReadyPath, null, "the readiness check", _errors);
+        if (Options.Management.Enabled)
+        {
+            _claims.Claim(ManagementExtensions.CachePath, ["GET"], "Gateway:Management", _errors);
+            _claims.Claim(ManagementExtensions.RefreshPath, ["POST"], "Gateway:Management", _errors);
+        }
+    }
+
+    private void CheckRefreshAndManagement()
+    {
+        if (Options.Refresh.Workers < 1)
+        {
+            _errors.Add($"Gateway:Refresh:Workers: must be at least 1 (was {Options.Refresh.Workers})");
+        }
+
+        if (Options.Management.Enabled && string.IsNullOrWhiteSpace(Options.Management.ApiKey))
+        {
+            _errors.Add("Gateway:Management:ApiKey: is required when Gateway:Management:Enabled is true (every management request must carry it in X-Api-Key)");
+        }
     }
 
     private void CheckDeadline(DeadlineOptions deadline)

@@ -25,6 +25,10 @@ internal static class EnvelopeWriter
     private static readonly JsonEncodedText Outcome = JsonEncodedText.Encode("outcome");
     private static readonly JsonEncodedText Attempts = JsonEncodedText.Encode("attempts");
     private static readonly JsonEncodedText QueuedMs = JsonEncodedText.Encode("queuedMs");
+    private static readonly JsonEncodedText Cache = JsonEncodedText.Encode("cache");
+    private static readonly JsonEncodedText Fresh = JsonEncodedText.Encode("fresh");
+    private static readonly JsonEncodedText Stale = JsonEncodedText.Encode("stale");
+    private static readonly JsonEncodedText AgeMs = JsonEncodedText.Encode("ageMs");
 
     // Writing is synchronous, so one writer per thread can be reset onto each response's output.
     [ThreadStatic]
@@ -111,6 +115,16 @@ internal static class EnvelopeWriter
             if (result.QueuedMs is { } queuedMs)
             {
                 writer.WriteNumber(QueuedMs, queuedMs);
+            }
+
+            if (result.Cache != CacheState.None)
+            {
+                writer.WriteString(Cache, result.Cache == CacheState.Fresh ? Fresh : Stale);
+            }
+
+            if (result.AgeMs is { } ageMs)
+            {
+                writer.WriteNumber(AgeMs, ageMs);
             }
 
             writer.WriteEndObject();

@@ -115,7 +115,7 @@ internal sealed partial class FanOutExecutor
             SourceResult result;
             try
             {
-                result = await _executor.CallAsync(this, index).ConfigureAwait(false);
+                result = await _executor.FetchAsync(this, index).ConfigureAwait(false);
             }
             catch (Exception ex)
             {

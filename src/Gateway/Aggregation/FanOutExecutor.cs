@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Gateway.Caching;
 using Gateway.Downstream;
 using Polly;
 using Polly.CircuitBreaker;
@@ -27,7 +28,7 @@ internal sealed partial class FanOutExecutor(
     /// <summary>
     /// Runs every source and returns their results by source index once all are settled. Cancelling
     /// <paramref name="cancellationToken"/> (the client went away) cancels every call in flight at once, and
-    /// so does the host stopping. The caller returns the bodies' buffers (<see cref="PooledBody.Return"/>).
+    /// so does the host stopping. The caller releases the bodies (<see cref="SourceBody.Release"/>).
     /// </summary>
     public async Task<SourceResult[]> ExecuteAsync(AggregatePlan plan, AggregateRequest request, CancellationToken cancellationToken)
     {
@@ -47,6 +48,26 @@ internal sealed partial class FanOutExecutor(
         }
 
         return run.Results;
+    }
+
+    /// <summary>Gets one source's result the way its kind says: a downstream call, or a read from memory that never waits.</summary>
+    private ValueTask<SourceResult> FetchAsync(FanOutRun run, int index) => run.Plan.Definition.Sources[index].Kind switch
+    {
+        SourceKind.CachedData => new(ReadCachedData(run.Plan, index)),
+        _ => new(CallAsync(run, index)),
+    };
+
+    // The copy is shared with every other request reading it: the envelope copies it, nobody releases it.
+    private SourceResult ReadCachedData(AggregatePlan plan, int index)
+    {
+        var dataset = plan.Datasets[index]!;
+        var messages = plan.Messages[index];
+        return dataset.Classify(_timeProvider.GetTimestamp(), out var copy, out var ageMs) switch
+        {
+            CopyAge.Missing => SourceResult.Failed(SourceOutcome.Unavailable, 0, messages.NotLoaded),
+            CopyAge.Expired => SourceResult.Expired(ageMs, messages.Expired(ageMs, dataset.Definition.ServedFor)),
+            var age => SourceResult.Cached(copy!.Status, copy.Body, ageMs, age == CopyAge.Fresh ? CacheState.Fresh : CacheState.Stale),
+        };
     }
 
     private async Task<SourceResult> CallAsync(FanOutRun run, int index)

@@ -14,6 +14,7 @@ internal enum SourceOutcome
     Skipped,
     CircuitOpen,
     Cancelled,
+    StaleExpired,
 }
 
 internal static class SourceOutcomeNames
@@ -29,6 +30,7 @@ internal static class SourceOutcomeNames
         JsonEncodedText.Encode("skipped"),
         JsonEncodedText.Encode("circuit_open"),
         JsonEncodedText.Encode("cancelled"),
+        JsonEncodedText.Encode("stale_expired"),
     ];
 
     private static readonly string[] Strings = [.. Names.Select(n => n.ToString())];

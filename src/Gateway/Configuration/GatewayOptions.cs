@@ -1,6 +1,6 @@
 namespace Gateway.Configuration;
 
-/// <summary>The <c>Gateway</c> section: downstream limits and resilience, header propagation, deadlines and aggregates.</summary>
+/// <summary>The <c>Gateway</c> section: downstream limits and resilience, header propagation, deadlines, cached data, management and aggregates.</summary>
 public sealed record GatewayOptions
 {
     /// <summary>Per-cluster limits and resilience, keyed by the YARP cluster id (case-insensitive).</summary>
@@ -13,6 +13,13 @@ public sealed record GatewayOptions
     public List<string> PropagateBaggage { get; init; } = [];
 
     public DeadlineOptions Deadline { get; init; } = new();
+
+    /// <summary>Datasets kept in memory and refreshed in the background, keyed by name (case-insensitive).</summary>
+    public Dictionary<string, CachedDataOptions> CachedData { get; init; } = [];
+
+    public RefreshOptions Refresh { get; init; } = new();
+
+    public ManagementOptions Management { get; init; } = new();
 
     /// <summary>The aggregates, keyed by name; each becomes one endpoint named after its key.</summary>
     public Dictionary<string, AggregateOptions> Aggregates { get; init; } = [];

@@ -1,8 +1,11 @@
 namespace Gateway.Configuration;
 
-/// <summary>One downstream call of an aggregate.</summary>
+/// <summary>One source of an aggregate: a downstream call (<see cref="Cluster"/> and <see cref="Path"/>) or a cached dataset (<see cref="CachedData"/>).</summary>
 public sealed record SourceOptions
 {
+    /// <summary>Name of a dataset under <c>Gateway:CachedData</c>, served from memory; then no cluster, path or timeout.</summary>
+    public string? CachedData { get; init; }
+
     /// <summary>The YARP cluster id of the downstream service.</summary>
     public string? Cluster { get; init; }
 

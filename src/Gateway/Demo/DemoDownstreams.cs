@@ -5,7 +5,7 @@ namespace Gateway.Demo;
 /// <summary>
 /// Demo downstream services hosted by the gateway's own process under <c>/demo</c>, so that a fresh clone
 /// shows aggregation working with nothing else running. Latencies are simulated; orders fail now and
-/// then; recommendations are slow.
+/// then; recommendations are slow; categories are a cached dataset.
 /// </summary>
 public static class DemoDownstreams
 {
@@ -73,6 +73,19 @@ public static class DemoDownstreams
             // Usually slower than the aggregate lets it be.
             await DelayAsync(time, 200, 1500, cancellationToken);
             return Results.Ok(new[] { new { sku = "book-42", score = 0.93 }, new { sku = "mug-7", score = 0.71 } });
+        });
+
+        // Changes slowly: the gateway keeps it as a cached dataset (Gateway:CachedData:categories).
+        demo.MapGet("/categories", async (CancellationToken cancellationToken) =>
+        {
+            await DelayAsync(time, 50, 150, cancellationToken);
+            return Results.Ok(new[] { new { id = "books", name = "Books" }, new { id = "music", name = "Music" }, new { id = "games", name = "Games" } });
+        });
+
+        demo.MapGet("/products", async (string? category, CancellationToken cancellationToken) =>
+        {
+            await DelayAsync(time, 10, 40, cancellationToken);
+            return Results.Ok(Enumerable.Range(1, 2).Select(i => new { sku = $"{category}-{i}", category, price = 9.99m * i }));
         });
 
         return endpoints;

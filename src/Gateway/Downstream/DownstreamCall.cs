@@ -121,9 +121,3 @@ internal sealed class DownstreamCall(
         }
     }
 }
-
-/// <summary>Builds the request URI of a call for a destination the load balancer picked.</summary>
-internal interface IDownstreamAddress
-{
-    Uri GetUri(DestinationModel destination);
-}

@@ -140,7 +140,7 @@ internal sealed class DownstreamClient
 
         if (!ResponseBody.IsJson(body.Span))
         {
-            body.Return();
+            body.Release();
             return DownstreamResponse.Failed(status, ResponseProblem.NotJson, null, destination);
         }
 

@@ -55,7 +55,7 @@ internal sealed class DownstreamResponse : IDisposable
         return body;
     }
 
-    public void Dispose() => TakeBody()?.Return();
+    public void Dispose() => TakeBody()?.Release();
 }
 
 /// <summary>Why an answer that arrived is not a usable body.</summary>

@@ -102,16 +102,16 @@ internal static class ResponseBody
 }
 
 /// <summary>
-/// A body in a buffer rented from the shared pool, without a UTF-8 byte order mark (which must not land
-/// inside the envelope); <see cref="Return"/> gives the buffer back.
+/// A body in a buffer rented from the shared pool, owned by the one request that read it, without a UTF-8
+/// byte order mark (which must not land inside the envelope); <see cref="Release"/> gives the buffer back.
 /// </summary>
-internal sealed class PooledBody(byte[] buffer, int start, int length)
+internal sealed class PooledBody(byte[] buffer, int start, int length) : SourceBody
 {
     private byte[]? _buffer = buffer;
 
-    public ReadOnlySpan<byte> Span => _buffer.AsSpan(start, length);
+    public override ReadOnlySpan<byte> Span => _buffer.AsSpan(start, length);
 
-    public void Return()
+    public override void Release()
     {
         if (Interlocked.Exchange(ref _buffer, null) is { } b)
         {

@@ -241,6 +241,52 @@ public sealed class GatewayConfig
         return this;
     }
 
+    /// <summary>Declares dataset <paramref name="name"/> under <c>Gateway:CachedData</c>.</summary>
+    public GatewayConfig CachedData(string name, string cluster, string path, TimeSpan refreshInterval, TimeSpan? maxStaleness = null, TimeSpan? timeout = null, double? jitter = null, bool? required = null)
+    {
+        var dataset = new JsonObject { ["Cluster"] = cluster, ["Path"] = path, ["RefreshInterval"] = Format(refreshInterval) };
+        if (maxStaleness is { } m)
+        {
+            dataset["MaxStaleness"] = Format(m);
+        }
+
+        if (timeout is { } t)
+        {
+            dataset["Timeout"] = Format(t);
+        }
+
+        if (jitter is { } j)
+        {
+            dataset["Jitter"] = j;
+        }
+
+        if (required is { } r)
+        {
+            dataset["Required"] = r;
+        }
+
+        if (Gateway["CachedData"] is not JsonObject datasets)
+        {
+            Gateway["CachedData"] = datasets = [];
+        }
+
+        datasets[name] = dataset;
+        return this;
+    }
+
+    /// <summary><c>Gateway:Management</c>.</summary>
+    public GatewayConfig Management(bool enabled, string? apiKey)
+    {
+        var management = new JsonObject { ["Enabled"] = enabled };
+        if (apiKey is not null)
+        {
+            management["ApiKey"] = apiKey;
+        }
+
+        Gateway["Management"] = management;
+        return this;
+    }
+
     public string ToJson() => Root.ToJsonString();
 
     /// <summary>A TimeSpan the way the configuration writes it, e.g. <c>00:00:00.300</c>.</summary>
@@ -351,6 +397,19 @@ public sealed class AggregateConfig(JsonObject sources)
         if (timeout is { } t)
         {
             source["Timeout"] = GatewayConfig.Format(t);
+        }
+
+        sources[name] = source;
+        return this;
+    }
+
+    /// <summary>A source served from dataset <paramref name="dataset"/> (<c>"CachedData"</c>).</summary>
+    public AggregateConfig CachedSource(string name, string dataset, bool? required = null)
+    {
+        var source = new JsonObject { ["CachedData"] = dataset };
+        if (required is { } r)
+        {
+            source["Required"] = r;
         }
 
         sources[name] = source;

@@ -34,7 +34,7 @@ public sealed class ResponseBodyTests
     {
         var body = await ResponseBody.ReadAsync(new StreamContent(new MemoryStream(new byte[100])), 100, CancellationToken.None);
         Assert.Equal(100, body!.Span.Length);
-        body.Return();
+        body.Release();
     }
 
     [Fact]
@@ -71,7 +71,7 @@ public sealed class ResponseBodyTests
         var bytes = Enumerable.Range(0, 100_000).Select(i => (byte)(i % 251)).ToArray();
         var body = await ResponseBody.ReadAsync(new StreamContent(new MemoryStream(bytes)), 1 << 20, CancellationToken.None);
         Assert.True(body!.Span.SequenceEqual(bytes));
-        body.Return();
+        body.Release();
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class ResponseBodyTests
         content.Headers.ContentLength = bytes.Length;
         var body = await ResponseBody.ReadAsync(content, bytes.Length, CancellationToken.None);
         Assert.True(body!.Span.SequenceEqual(bytes));
-        body.Return();
+        body.Release();
     }
 
     private sealed class StallingStream(byte[] data) : Stream

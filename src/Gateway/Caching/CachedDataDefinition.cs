@@ -1,0 +1,60 @@
+using Gateway.Aggregation;
+using Gateway.Downstream;
+
+namespace Gateway.Caching;
+
+/// <summary>A validated dataset (<c>Gateway:CachedData:{name}</c>); immutable.</summary>
+internal sealed record CachedDataDefinition
+{
+    /// <summary>How far the first retry after a failure is pushed back; each further one doubles it.</summary>
+    public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest back-off (never above the refresh interval either).</summary>
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(1);
+
+    public required string Name { get; init; }
+
+    public required DownstreamService Downstream { get; init; }
+
+    public required PathTemplate Path { get; init; }
+
+    public required IDownstreamAddress Address { get; init; }
+
+    public required TimeSpan RefreshInterval { get; init; }
+
+    /// <summary>Fraction of each delay by which it varies at random, either way.</summary>
+    public required double Jitter { get; init; }
+
+    /// <summary>Timeout of one refresh call.</summary>
+    public required TimeSpan Timeout { get; init; }
+
+    public required TimeSpan MaxStaleness { get; init; }
+
+    /// <summary>Whether readiness waits for the first load.</summary>
+    public required bool Required { get; init; }
+
+    /// <summary>
+    /// A copy is fresh while no refresh has failed since it loaded and it is no older than this: the longest
+    /// the next refresh can be due (the interval plus its jitter) plus the time that refresh may take.
+    /// </summary>
+    public TimeSpan FreshFor => RefreshInterval * (1 + Jitter) + Timeout;
+
+    /// <summary>Past this age the copy is not served at all (<c>stale_expired</c>).</summary>
+    public TimeSpan ServedFor => FreshFor + MaxStaleness;
+
+    /// <summary>The back-off after <paramref name="failuresInRow"/> failures: 1 s, 2 s, 4 s ... capped at the lower of 1 minute and the interval.</summary>
+    public TimeSpan RetryDelay(int failuresInRow)
+    {
+        var cap = RefreshInterval < MaxRetryDelay ? RefreshInterval : MaxRetryDelay;
+        var doublings = Math.Clamp(failuresInRow - 1, 0, 30);
+        var delay = FirstRetryDelay * Math.Pow(2, doublings);
+        return delay < cap ? delay : cap;
+    }
+
+    /// <summary>The delay before the next refresh: the interval after a success, the back-off after a failure, jittered by <paramref name="random"/> (0 to 1).</summary>
+    public TimeSpan NextDelay(int failuresInRow, double random)
+    {
+        var delay = failuresInRow == 0 ? RefreshInterval : RetryDelay(failuresInRow);
+        return delay * (1 + (Jitter * ((2 * random) - 1)));
+    }
+}

@@ -1,0 +1,101 @@
+using Gateway.Downstream;
+
+namespace Gateway.Caching;
+
+/// <summary>
+/// One dataset's live state: the last good copy (swapped whole, so a reader never sees half of a refresh)
+/// and the refresh bookkeeping that management shows. Exactly one refresh of a dataset runs at a time
+/// (<see cref="TryMarkPending"/>), so only readers race with it.
+/// </summary>
+internal sealed class CachedDataset(CachedDataDefinition definition, int index, TimeProvider timeProvider)
+{
+    private volatile DatasetCopy? _copy;
+    private volatile RefreshReport? _lastRefresh;
+    private int _failuresInRow;
+    private int _pending;
+    private int _uses;
+    private long _nextRefreshAt = long.MaxValue;
+
+    public CachedDataDefinition Definition { get; } = definition;
+
+    public string Name => Definition.Name;
+
+    /// <summary>Position among all datasets (the scheduler's timers are kept by it).</summary>
+    public int Index { get; } = index;
+
+    public DatasetCopy? Copy => _copy;
+
+    public RefreshReport? LastRefresh => _lastRefresh;
+
+    public int FailuresInRow => Volatile.Read(ref _failuresInRow);
+
+    /// <summary>A refresh is queued or running.</summary>
+    public bool IsPending => Volatile.Read(ref _pending) != 0;
+
+    /// <summary>Whether some aggregate reads this dataset.</summary>
+    public bool IsUsed => Volatile.Read(ref _uses) > 0;
+
+    /// <summary>When the next scheduled refresh is due (a <see cref="TimeProvider"/> timestamp); <see cref="long.MaxValue"/> when none is.</summary>
+    public long NextRefreshAt => Volatile.Read(ref _nextRefreshAt);
+
+    public void MarkUsed() => Interlocked.Increment(ref _uses);
+
+    /// <summary>Claims the right to refresh; false while another refresh is queued or running.</summary>
+    public bool TryMarkPending() => Interlocked.CompareExchange(ref _pending, 1, 0) == 0;
+
+    public void ClearPending() => Volatile.Write(ref _pending, 0);
+
+    public void ScheduledAt(long dueAt) => Volatile.Write(ref _nextRefreshAt, dueAt);
+
+    /// <summary>A refresh brought <paramref name="utf8"/> (validated JSON, owned from now on by the copy).</summary>
+    public void Loaded(byte[] utf8, int status, long at)
+    {
+        _copy = new DatasetCopy(new SharedBody(utf8), status, at);
+        Volatile.Write(ref _failuresInRow, 0);
+        _lastRefresh = new RefreshReport(RefreshOutcome.Ok, null, at);
+    }
+
+    /// <summary>A refresh failed: the last good copy stays.</summary>
+    public void Failed(RefreshOutcome outcome, string message, long at)
+    {
+        Interlocked.Increment(ref _failuresInRow);
+        _lastRefresh = new RefreshReport(outcome, message, at);
+    }
+
+    /// <summary>
+    /// How the copy stands at <paramref name="now"/>: missing before the first load; fresh while no refresh
+    /// has failed since it loaded and its age is within <see cref="CachedDataDefinition.FreshFor"/>; stale
+    /// after that until <see cref="CachedDataDefinition.ServedFor"/>; expired past it.
+    /// </summary>
+    public CopyAge Classify(long now, out DatasetCopy? copy, out long ageMs)
+    {
+        copy = _copy;
+        if (copy is null)
+        {
+            ageMs = 0;
+            return CopyAge.Missing;
+        }
+
+        var age = now <= copy.LoadedAt ? TimeSpan.Zero : timeProvider.GetElapsedTime(copy.LoadedAt, now);
+        ageMs = (long)age.TotalMilliseconds;
+        var rules = Definition;
+        return age > rules.ServedFor ? CopyAge.Expired
+            : Volatile.Read(ref _failuresInRow) == 0 && age <= rules.FreshFor ? CopyAge.Fresh
+            : CopyAge.Stale;
+    }
+}
+
+/// <summary>A good copy of a dataset: its body, shared by every request that reads it, and when it loaded.</summary>
+internal sealed record DatasetCopy(SharedBody Body, int Status, long LoadedAt);
+
+/// <summary>The last refresh: its outcome, what went wrong (never an address) and when it ended (a timestamp).</summary>
+internal sealed record RefreshReport(RefreshOutcome Outcome, string? Message, long At);
+
+/// <summary>How a dataset's copy stands; see <see cref="CachedDataset.Classify"/>.</summary>
+internal enum CopyAge
+{
+    Missing,
+    Fresh,
+    Stale,
+    Expired,
+}

@@ -1,0 +1,129 @@
+using Microsoft.Extensions.Hosting;
+
+namespace Gateway.Caching;
+
+/// <summary>
+/// The producer: one one-shot timer per dataset on the injected <see cref="TimeProvider"/>, due at once on
+/// start, re-armed after each refresh (the interval, or the back-off after a failure, both jittered). A due
+/// timer offers a job to the <see cref="RefreshQueue"/> and never waits: a duplicate is dropped (the running
+/// refresh re-arms the timer when it ends), a job the full channel refuses is offered again after the
+/// first back-off step.
+/// </summary>
+internal sealed class RefreshScheduler : IHostedService, IDisposable
+{
+    private readonly DatasetRegistry _datasets;
+    private readonly RefreshQueue _queue;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly Func<double> _random;
+    private readonly ITimer?[] _timers;
+    private readonly Lock _lock = new();
+    private bool _stopped;
+
+    public RefreshScheduler(DatasetRegistry datasets, RefreshQueue queue, TimeProvider timeProvider, ILogger<RefreshScheduler> logger, Func<double>? random = null)
+    {
+        _datasets = datasets;
+        _queue = queue;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _random = random ?? Random.Shared.NextDouble;
+        _timers = new ITimer?[datasets.All.Count];
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var dataset in _datasets.All)
+        {
+            if (!dataset.IsUsed)
+            {
+                Log.DatasetUnused(_logger, dataset.Name);
+            }
+        }
+
+        lock (_lock)
+        {
+            foreach (var dataset in _datasets.All)
+            {
+                dataset.ScheduledAt(_timeProvider.GetTimestamp());
+                _timers[dataset.Index] = _timeProvider.CreateTimer(static s => ((Due)s!).Fire(), new Due(this, dataset), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+
+            // Armed once all exist: a timer that fires at once may already re-arm itself.
+            foreach (var timer in _timers)
+            {
+                timer!.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Stop();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Queues a refresh of <paramref name="dataset"/> now (management); the schedule goes on from when it ends.</summary>
+    public Enqueued RefreshNow(CachedDataset dataset) => _queue.TryEnqueue(dataset);
+
+    /// <summary>A refresh of <paramref name="dataset"/> ended: arms its next one (interval, or back-off after failures).</summary>
+    public void Rearm(CachedDataset dataset) => Arm(dataset, dataset.Definition.NextDelay(dataset.FailuresInRow, _random()));
+
+    public void Dispose() => Stop();
+
+    private void Fire(CachedDataset dataset)
+    {
+        if (_queue.TryEnqueue(dataset) == Enqueued.QueueFull)
+        {
+            var delay = dataset.Definition.RetryDelay(1);
+            Log.RefreshQueueFull(_logger, dataset.Name, (long)delay.TotalMilliseconds);
+            Arm(dataset, delay);
+        }
+    }
+
+    private void Arm(CachedDataset dataset, TimeSpan delay)
+    {
+        lock (_lock)
+        {
+            if (_stopped || _timers[dataset.Index] is not { } timer)
+            {
+                return;
+            }
+
+            // Exact for whole ticks: the due time shown must be when the timer fires, not a tick before.
+            dataset.ScheduledAt(_timeProvider.GetTimestamp() + (long)((Int128)delay.Ticks * _timeProvider.TimestampFrequency / TimeSpan.TicksPerSecond));
+            timer.Change(delay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void Stop()
+    {
+        lock (_lock)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _stopped = true;
+            for (var i = 0; i < _timers.Length; i++)
+            {
+                _timers[i]?.Dispose();
+                _timers[i] = null;
+            }
+        }
+
+        foreach (var dataset in _datasets.All)
+        {
+            dataset.ScheduledAt(long.MaxValue);
+        }
+
+        _queue.Complete();
+    }
+
+    private sealed class Due(RefreshScheduler scheduler, CachedDataset dataset)
+    {
+        public void Fire() => scheduler.Fire(dataset);
+    }
+}

@@ -1,0 +1,11 @@
+namespace Gateway.Configuration;
+
+/// <summary>The background refresh of cached datasets (<c>Gateway:Refresh</c>).</summary>
+public sealed record RefreshOptions
+{
+    /// <summary>Refreshes running at the same time, across all datasets.</summary>
+    /// <value>Defaults to 4.</value>
+    public int Workers { get; init; } = DefaultWorkers;
+
+    internal const int DefaultWorkers = 4;
+}
