@@ -61,7 +61,7 @@ public class DownstreamCallBenchmarks
     public async Task<int> OneSource()
     {
         var results = await _executor.ExecuteAsync(_plan, _request, CancellationToken.None).ConfigureAwait(false);
-        results[0].Body?.Return();
+        results[0].Body?.Release();
         return results.Length;
     }
 
