@@ -85,7 +85,13 @@ internal sealed class DownstreamClient
 
             // The time left is the gateway's to say, whatever else was propagated.
             headers.Remove(downstream.BudgetHeader);
-            headers.TryAddWithoutValidation(downstream.BudgetHeader, ((long)call.TimeLeft.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
+            var budget = call.TimeLeft;
+            if (downstream.Resilience.AttemptTimeout is { } attemptTimeout && attemptTimeout < budget)
+            {
+                budget = attemptTimeout;
+            }
+
+            headers.TryAddWithoutValidation(downstream.BudgetHeader, ((long)budget.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
 
             DownstreamResponse answer;
             using (var response = await model.HttpClient.SendAsync(request, cancellationToken).ConfigureAwait(false))

@@ -18,10 +18,11 @@ internal sealed class DownstreamResilience
 {
     public static readonly ResiliencePropertyKey<DownstreamCall> CallKey = new("Gateway.DownstreamCall");
 
-    public static readonly DownstreamResilience None = new(null, null, null, null);
+    public static readonly DownstreamResilience None = new(null, null, null, null, null);
 
-    private DownstreamResilience(ResiliencePipeline<DownstreamResponse>? pipeline, ResiliencePipeline<DownstreamResponse>? breaker, RetryBudget? retryBudget, TimeSpan? breakDuration)
+    private DownstreamResilience(ResiliencePipeline<DownstreamResponse>? pipeline, ResiliencePipeline<DownstreamResponse>? breaker, RetryBudget? retryBudget, TimeSpan? breakDuration, TimeSpan? attemptTimeout)
     {
+        AttemptTimeout = attemptTimeout;
         Pipeline = pipeline;
         Breaker = breaker;
         RetryBudget = retryBudget;
@@ -37,6 +38,9 @@ internal sealed class DownstreamResilience
     public RetryBudget? RetryBudget { get; }
 
     public TimeSpan? BreakDuration { get; }
+
+    /// <summary>Polly's per-attempt timeout, when configured: an attempt's budget is never more.</summary>
+    public TimeSpan? AttemptTimeout { get; }
 
     /// <summary>
     /// Failures worth another attempt and counted by the breaker: no connection or a dropped one, the
@@ -194,7 +198,7 @@ internal sealed class DownstreamResilience
 
         // A breaker alone needs no pipeline around it.
         var pipeline = options.Retry is null && options.Hedging is null && options.AttemptTimeout is null ? breaker : builder.Build();
-        return new DownstreamResilience(pipeline, breaker, budget, options.CircuitBreaker?.BreakDuration);
+        return new DownstreamResilience(pipeline, breaker, budget, options.CircuitBreaker?.BreakDuration, options.AttemptTimeout);
     }
 
     // Besides the transient outcomes: a call cut off by its own timeout (the downstream was too slow), and

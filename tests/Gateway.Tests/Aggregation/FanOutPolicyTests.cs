@@ -185,6 +185,23 @@ public sealed class FanOutPolicyTests
     }
 
     [Fact]
+    public async Task Execute_AttemptTimeoutShorterThanTheTimeLeft_BudgetHeaderIsTheAttempts()
+    {
+        string? budget = null;
+        using var harness = new FanOutHarness(
+            Aggregate(new JsonObject { ["a"] = Source("users", "/a", timeout: "2s") }),
+            (request, ct) =>
+            {
+                budget = request.Headers.GetValues("X-Request-Budget-Ms").Single();
+                return Task.FromResult(Json("{}"));
+            },
+            Downstreams("""{ "AttemptTimeout": "300ms" }"""));
+
+        await harness.RunAsync().Within();
+        Assert.Equal("300", budget);
+    }
+
+    [Fact]
     public async Task Execute_HostStopping_RunningCallsEndCancelled()
     {
         var called = Signal();
