@@ -4,7 +4,7 @@
 # Usage (from anywhere; the script moves to the repository root itself):
 #
 #     bash tests/Benchmarks/run.sh
-#     BENCH_DURATION=5 BENCH_WARMUP_INITIAL=5 bash tests/Benchmarks/run.sh    # quick check, ~3 minutes
+#     BENCH_DURATION=5 BENCH_WARMUP_INITIAL=5 bash tests/Benchmarks/run.sh    # quick check, ~4 minutes
 #
 # Scenarios. Each compares two sides measured one after the other in the same run, and every figure
 # is reported as a ratio of the two:
@@ -21,10 +21,33 @@
 #     hang_h2c     hang over HTTP/2 cleartext: clusters h2_a/h2_b/h2_c with HttpRequest Version 2,
 #                  RequestVersionExact, against the downstream's HTTP/2-only endpoint; the baseline's
 #                  h2c clients send HTTP/2 only (RequestVersionExact), 64 connections
+#     cached       gateway /agg/cached (3 sources, each a cached dataset ca/cb/cc: Gateway:CachedData,
+#                  the downstream's /delay/0 on clusters a/b/c, refreshed every 30 s) vs gateway /agg/fast
+#                  (the same 3 bodies fetched live), 64 connections
+#     cached_baseline
+#                  gateway /agg/cached vs baseline /agg/cached (the same 3 bodies kept in IMemoryCache for
+#                  30 s, cache-aside, parsed and merged into a JsonNode per request), 64 connections
+#     cache_memory the per-source response cache ("Cache": { "Ttl": "5m" }) under a stream of distinct
+#                  keys: a gateway of its own (tests/Benchmarks/gateway.cache.bench.json,
+#                  Gateway:Cache:MaxBytes = BENCH_CACHE_MAX_MIB) serving /agg/cache_memory, one source
+#                  /bytes/BENCH_CACHE_BODY_BYTES?k={k}; wrk with tests/Benchmarks/distinct-keys.lua sends
+#                  another k on every request, so every request misses and is stored; its resident
+#                  memory after the run is compared with 1.2 x (MaxBytes + its idle RSS, read after its
+#                  first answer and before any load); 64 connections. The table says how many times the
+#                  bodies streamed through (warm-up and measured run: requests x body bytes) fill MaxBytes.
 #
 # Targets: fast: requests/s >= 1.0x baseline, CPU/request <= 0.9x, RSS <= 0.8x; staggered: p99 <= 66 ms;
 # hang: p99 <= 210 ms; passthrough: requests/s >= 0.9x plain YARP and p99 within 1 ms of it;
-# resilient: requests/s >= 0.95x fast; nginx: CPU/request <= 0.9x baseline; hang_h2c: p99 <= 210 ms.
+# resilient: requests/s >= 0.95x fast; nginx: CPU/request <= 0.9x baseline; hang_h2c: p99 <= 210 ms;
+# cached: requests/s >= 3x /agg/fast; cached_baseline: requests/s >= 1.2x baseline;
+# cache_memory: RSS after the run <= 1.2 x (MaxBytes + idle RSS).
+#
+# The datasets of /agg/cached load in the background after start: before any load the script polls
+# /agg/cached (bounded by BENCH_STARTUP_TIMEOUT) until all three sources answer ok.
+#
+# cache_memory needs the per-source response cache (issue 6 item 3). A gateway without it refuses the
+# Cache keys at start ("unknown setting 'Cache'"); that is not an error: the scenario prints
+# "skipped: gateway has no response cache (issue 6 item 3)" and its gateway is not started again.
 #
 # passthrough, resilient and hang_h2c need the gateway's YARP integration (pass-through routes, Polly
 # resilience per downstream, the clusters' HTTP version). A gateway without it is not an error: it
@@ -40,6 +63,8 @@
 #                               (JIT tiering needs ~15 s under load to settle; see warm_up_all)
 #     BENCH_STARTUP_TIMEOUT=30  seconds a server may take to answer after start
 #     BENCH_NO_BUILD=1          skip the Release builds (use the existing bin/ output)
+#     BENCH_CACHE_MAX_MIB=64    Gateway:Cache:MaxBytes of cache_memory, in MiB (64 is the gateway's default)
+#     BENCH_CACHE_BODY_BYTES=16384  size of each body cache_memory stores (the downstream's /bytes/{n})
 #     BENCH_KEEP=1              keep the temp dir (generated config, server logs, raw wrk output)
 #
 # What it does:
@@ -50,15 +75,17 @@
 #      an HTTP/2-only cleartext one, checked with curl --http2-prior-knowledge), nginx (daemon off, one
 #      worker, nginx.conf generated in the temp dir, serving the downstream's own /delay/0 body), the
 #      gateway (config generated from tests/Benchmarks/gateway.bench.json with the downstream's
-#      addresses filled in), the baseline, the plain YARP host (same generated file), and a second
-#      gateway and baseline whose downstream is nginx; then checks that every measured URL answers 200
-#      before any load (a gateway-dependent one may be skipped, see above);
-#   4. warms up the downstream and each server (BENCH_WARMUP_INITIAL), then per scenario and side:
-#      warm-up, then a measured `wrk -t2 -cN -dDs --latency`, with the server's CPU time read from
-#      /proc/PID/stat just before and after, and its VmRSS read after;
+#      addresses filled in), the baseline, the plain YARP host (same generated file), a second
+#      gateway and baseline whose downstream is nginx, and the response-cache gateway of cache_memory;
+#      waits until the datasets of /agg/cached have loaded, then checks that every measured URL
+#      answers 200 before any load (a gateway-dependent one may be skipped, see above);
+#   4. warms up the downstream and each server (BENCH_WARMUP_INITIAL; not the response-cache gateway,
+#      whose idle RSS is read before its own run), then per scenario and side: warm-up, then a measured
+#      `wrk -t2 -cN -dDs --latency`, with the server's CPU time read from /proc/PID/stat just before
+#      and after, and its VmRSS (and for cache_memory VmHWM, the peak) read after;
 #   5. prints one table per scenario and the targets with PASS/FAIL (or skipped).
 #
-# With the defaults the run takes about 7 minutes after the builds.
+# With the defaults the run takes about 9 minutes after the builds.
 #
 # Exit status: 0 when the benchmark ran (whatever PASS/FAIL says: it is a report), non-zero only
 # when something could not run (build failure, a server not starting, a non-200 answer from a side
@@ -73,25 +100,33 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-3}
 WARMUP_INITIAL=${BENCH_WARMUP_INITIAL:-15}
 STARTUP_TIMEOUT=${BENCH_STARTUP_TIMEOUT:-30}
+CACHE_MAX_MIB=${BENCH_CACHE_MAX_MIB:-64}
+CACHE_BODY_BYTES=${BENCH_CACHE_BODY_BYTES:-16384}
 
 # Each scenario compares two sides, measured one after the other: the left side is the one under test
 # (a gateway), the right side its comparison. Per side: the server (a key of PID/PORT) and the path.
-SCENARIOS=(fast staggered hang passthrough resilient nginx hang_h2c)
+SCENARIOS=(fast staggered hang passthrough resilient nginx hang_h2c cached cached_baseline cache_memory)
 # The staggered scenario needs more connections to keep the servers busy, since every aggregate waits
 # at least 60 ms for its slowest source.
-declare -A CONNECTIONS=([fast]=64 [staggered]=256 [hang]=64 [passthrough]=64 [resilient]=64 [nginx]=64 [hang_h2c]=64)
+declare -A CONNECTIONS=([fast]=64 [staggered]=256 [hang]=64 [passthrough]=64 [resilient]=64 [nginx]=64 [hang_h2c]=64
+    [cached]=64 [cached_baseline]=64 [cache_memory]=64)
 declare -A LEFT_SERVER=([fast]=gateway [staggered]=gateway [hang]=gateway [passthrough]=gateway
-    [resilient]=gateway [nginx]=gateway_nginx [hang_h2c]=gateway)
+    [resilient]=gateway [nginx]=gateway_nginx [hang_h2c]=gateway [cached]=gateway [cached_baseline]=gateway
+    [cache_memory]=gateway_cache)
 declare -A LEFT_PATH=([fast]=/agg/fast [staggered]=/agg/staggered [hang]=/agg/hang [passthrough]=/proxy/delay/0
-    [resilient]=/agg/fast_resilient [nginx]=/agg/fast [hang_h2c]=/agg/hang_h2c)
+    [resilient]=/agg/fast_resilient [nginx]=/agg/fast [hang_h2c]=/agg/hang_h2c [cached]=/agg/cached
+    [cached_baseline]=/agg/cached [cache_memory]=/agg/cache_memory)
+# cache_memory has no right side: its figure is compared with a limit computed from its own idle RSS.
 declare -A RIGHT_SERVER=([fast]=baseline [staggered]=baseline [hang]=baseline [passthrough]=plain_yarp
-    [resilient]=gateway [nginx]=baseline_nginx [hang_h2c]=baseline)
+    [resilient]=gateway [nginx]=baseline_nginx [hang_h2c]=baseline [cached]=gateway [cached_baseline]=baseline)
 declare -A RIGHT_PATH=([fast]=/agg/fast [staggered]=/agg/staggered [hang]=/agg/hang [passthrough]=/proxy/delay/0
-    [resilient]=/agg/fast [nginx]=/agg/fast [hang_h2c]=/agg/hang_h2c)
+    [resilient]=/agg/fast [nginx]=/agg/fast [hang_h2c]=/agg/hang_h2c [cached]=/agg/fast [cached_baseline]=/agg/cached)
 # Column titles of the table (left, right, ratio).
-declare -A LEFT_LABEL=([resilient]=resilient)
-declare -A RIGHT_LABEL=([passthrough]="plain YARP" [resilient]=fast)
-declare -A RATIO_LABEL=([passthrough]=gw/yarp [resilient]=res/fast)
+declare -A LEFT_LABEL=([resilient]=resilient [cached]=cached)
+declare -A RIGHT_LABEL=([passthrough]="plain YARP" [resilient]=fast [cached]="live (fast)" [cached_baseline]="base cached")
+declare -A RATIO_LABEL=([passthrough]=gw/yarp [resilient]=res/fast [cached]=cache/live)
+# wrk script per scenario (its argument names the run, see distinct-keys.lua).
+declare -A WRK_SCRIPT=([cache_memory]=tests/Benchmarks/distinct-keys.lua)
 # The process that answers the scenario's downstream calls (its CPU is reported too).
 declare -A DOWNSTREAM_OF=([nginx]=nginx)
 declare -A DESCRIPTION=(
@@ -101,7 +136,10 @@ declare -A DESCRIPTION=(
     [passthrough]="pass-through route /proxy/{**rest} -> cluster a, gateway vs plain YARP"
     [resilient]="fast on clusters with retry + circuit breaker (no faults) vs fast, both on the gateway"
     [nginx]="fast with nginx as the downstream"
-    [hang_h2c]="hang over HTTP/2 cleartext (h2c, RequestVersionExact)")
+    [hang_h2c]="hang over HTTP/2 cleartext (h2c, RequestVersionExact)"
+    [cached]="3 sources from cached datasets vs the same 3 fetched live (/agg/fast), both on the gateway"
+    [cached_baseline]="3 sources from cached datasets vs the baseline's IMemoryCache (JsonNode merge)"
+    [cache_memory]="per-source response cache under a stream of distinct keys")
 # Scenarios whose gateway side needs the YARP integration: skipped (with the reason) when it is missing.
 declare -A NEEDS_YARP=([passthrough]="a pass-through route (ReverseProxy:Routes, MapReverseProxy)"
     [resilient]="per-downstream resilience (Gateway:Downstreams:*:Resilience)"
@@ -113,9 +151,11 @@ DOWNSTREAM_DLL=tests/Benchmarks/Downstream/bin/Release/net10.0/Gateway.Benchmark
 BASELINE_DLL=tests/Benchmarks/Baseline/bin/Release/net10.0/Gateway.Benchmarks.Baseline.dll
 PLAIN_YARP_DLL=tests/Benchmarks/PlainYarp/bin/Release/net10.0/Gateway.Benchmarks.PlainYarp.dll
 CONFIG_TEMPLATE=tests/Benchmarks/gateway.bench.json
+CACHE_CONFIG_TEMPLATE=tests/Benchmarks/gateway.cache.bench.json
 
 declare -A PID=() PORT=()   # per server: process id, port (PORT also holds downstream_h2c, no process)
 declare -A R=()             # results, keyed "scenario.side.metric" (side: left or right)
+WRK_RUN=0                   # wrk runs so far: names each run for a wrk script (distinct keys per run)
 WRK_PID=""
 WORK=""
 IDLE_LOAD="n/a"
@@ -183,6 +223,9 @@ require_tools() {
     [[ $WARMUP =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a number of seconds (got '$WARMUP')"
     [[ $WARMUP_INITIAL =~ ^[0-9]+$ ]] || die "BENCH_WARMUP_INITIAL must be a number of seconds (got '$WARMUP_INITIAL')"
     [[ $STARTUP_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "BENCH_STARTUP_TIMEOUT must be a positive number (got '$STARTUP_TIMEOUT')"
+    [[ $CACHE_MAX_MIB =~ ^[1-9][0-9]*$ ]] || die "BENCH_CACHE_MAX_MIB must be a positive number of MiB (got '$CACHE_MAX_MIB')"
+    [[ $CACHE_BODY_BYTES =~ ^[1-9][0-9]*$ ]] && ((CACHE_BODY_BYTES >= 64 && CACHE_BODY_BYTES <= 1048576)) \
+        || die "BENCH_CACHE_BODY_BYTES must be 64 to 1048576 (the downstream's /bytes/{n}; got '$CACHE_BODY_BYTES')"
 }
 
 # Direct children of a process (nginx's worker), space-separated; empty when it has none or is gone.
@@ -449,6 +492,46 @@ wait_gateway() {
     wait_ready "$name" /agg/fast
 }
 
+# The gateway of cache_memory: its own process on its own config (cluster a, the response cache, the
+# aggregate /agg/cache_memory), so that its idle and loaded memory are its own.
+start_gateway_cache() {
+    local downstream=$1 config="$WORK/gateway_cache.bench.json"
+    sed "s|__DOWNSTREAM__|$downstream|g; s|__CACHE_MAX_BYTES__|$((CACHE_MAX_MIB * 1048576))|g; s|__CACHE_BODY_BYTES__|$CACHE_BODY_BYTES|g" \
+        "$CACHE_CONFIG_TEMPLATE" >"$config"
+    pick_port gateway_cache
+    start_server gateway_cache "$GATEWAY_DLL" --config "$config"
+}
+
+# A gateway without the response cache stops at start with "unknown setting 'Cache'": then cache_memory
+# is skipped and that gateway is not started again (it has nothing else to serve).
+wait_gateway_cache() {
+    wait_ready gateway_cache /health/live may_exit && return 0
+    grep -q "unknown setting 'Cache'" "$WORK/gateway_cache.log" || server_failed gateway_cache "gateway_cache stopped at start"
+    log "gateway_cache refused the response-cache settings ($(exit_description gateway_cache), see $WORK/gateway_cache-refused.log)"
+    mv "$WORK/gateway_cache.log" "$WORK/gateway_cache-refused.log"
+    unset 'PID[gateway_cache]'
+    SKIP[cache_memory]="skipped: gateway has no response cache (issue 6 item 3)"
+    log "cache_memory: ${SKIP[cache_memory]}"
+}
+
+# The datasets of /agg/cached load in the background after start: wait (bounded) until all three of its
+# sources answer ok, so that no run measures "has not loaded yet" errors.
+wait_datasets() {
+    local name=$1 url="http://127.0.0.1:${PORT[$1]}/agg/cached" body="$WORK/datasets-$1.json" code ok deadline=$((SECONDS + STARTUP_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        code=$(curl -s -o "$body" -m 2 -w '%{http_code}' "$url" || true)
+        ok=$(grep -o '"outcome":"ok"' "$body" 2>/dev/null | wc -l || true)
+        if [[ $code == 200 ]] && ((ok == 3)); then
+            log "$name: the datasets of /agg/cached have loaded"
+            return 0
+        fi
+        ensure_running "$name"
+        sleep 0.2
+    done
+    echo "last response (HTTP ${code:-nothing}): $(head -c 500 "$body" 2>/dev/null)" >&2
+    server_failed "$name" "$url did not answer with all three sources ok within ${STARTUP_TIMEOUT}s (datasets not loaded)"
+}
+
 # One request per measured URL must answer 200 (an aggregate with a "data" member, the pass-through
 # route with the downstream's body) before any load: otherwise we would measure 404s or 500s and call
 # it throughput. A gateway side that needs the YARP integration is skipped instead of failing.
@@ -456,6 +539,8 @@ check_side() {
     local scenario=$1 side=$2 name path url body code problem=""
     if [[ $side == left ]]; then name=${LEFT_SERVER[$scenario]} path=${LEFT_PATH[$scenario]}; else name=${RIGHT_SERVER[$scenario]} path=${RIGHT_PATH[$scenario]}; fi
     url="http://127.0.0.1:${PORT[$name]}$path"
+    # A key no wrk run sends (those are <run>-<thread>-<n>).
+    [[ -z ${WRK_SCRIPT[$scenario]:-} ]] || url+="?k=check"
     body="$WORK/check-$scenario-$side.json"
     code=$(curl -s -o "$body" -m 10 -w '%{http_code}' "$url" || true)
     if [[ $code != 200 ]]; then
@@ -496,8 +581,9 @@ check_side() {
 # the gateway side is skipped, if the comparison is another server (plain YARP, the baseline's h2c).
 will_measure() {
     local scenario=$1 side=$2
+    [[ $side == left || -n ${RIGHT_SERVER[$scenario]:-} ]] || return 1
     [[ -z ${SKIP[$scenario]:-} ]] && return 0
-    [[ $side == right && ${LEFT_SERVER[$scenario]} != "${RIGHT_SERVER[$scenario]}" ]]
+    [[ $side == right && ${LEFT_SERVER[$scenario]} != "${RIGHT_SERVER[$scenario]:-}" ]]
 }
 
 start_all() {
@@ -522,12 +608,15 @@ start_all() {
     start_gateway gateway_nginx "$nginx" "$nginx"
     pick_port baseline_nginx
     start_server baseline_nginx "$BASELINE_DLL" --Downstream "$nginx"
+    start_gateway_cache "$downstream"
 
     wait_gateway gateway "$downstream" "$downstream_h2c"
     wait_gateway gateway_nginx "$nginx" "$nginx"
     wait_ready baseline /agg/fast
     wait_ready plain_yarp /proxy/delay/0
     wait_ready baseline_nginx /agg/fast
+    wait_gateway_cache
+    wait_datasets gateway
 
     local scenario
     for scenario in "${SCENARIOS[@]}"; do
@@ -546,8 +635,9 @@ start_all() {
 # make whichever server happens to be colder look up to 40% worse.
 # The downstream is shared by the servers: warm it on its own first, so that the first server
 # warmed does not pay for it. Then each server gets the same initial warm-up on each path it is
-# compared on that runs the most code per second (the gateway: /agg/fast, and the pass-through
-# route and /agg/fast_resilient when it has them). nginx needs no warm-up.
+# compared on that runs the most code per second (the gateway: /agg/fast and /agg/cached, and the
+# pass-through route and /agg/fast_resilient when it has them; the baseline: /agg/fast and /agg/cached).
+# nginx needs no warm-up; the response-cache gateway gets none either (its idle RSS is part of its figure).
 warm_up_all() {
     local name path
     if ((WARMUP_INITIAL == 0)); then
@@ -558,7 +648,8 @@ warm_up_all() {
     local -a warmups=(gateway:/agg/fast)
     [[ -n ${SKIP[passthrough]:-} ]] || warmups+=(gateway:/proxy/delay/0)
     [[ -n ${SKIP[resilient]:-} ]] || warmups+=(gateway:/agg/fast_resilient)
-    warmups+=(baseline:/agg/fast plain_yarp:/proxy/delay/0 gateway_nginx:/agg/fast baseline_nginx:/agg/fast)
+    warmups+=(gateway:/agg/cached baseline:/agg/fast baseline:/agg/cached plain_yarp:/proxy/delay/0
+        gateway_nginx:/agg/fast baseline_nginx:/agg/fast)
     local warmup
     for warmup in "${warmups[@]}"; do
         name=${warmup%%:*} path=${warmup#*:}
@@ -630,11 +721,24 @@ rss_mib() {
     awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
 }
 
+# Peak resident memory of a process so far (VmHWM), in MiB.
+peak_rss_mib() {
+    awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
+}
+
 # Runs wrk in the background and waits for it, so that an interrupt can stop it from cleanup.
-# `timeout` bounds it even if wrk hangs (it should stop by itself after -d).
+# `timeout` bounds it even if wrk hangs (it should stop by itself after -d). With a script (5th
+# argument) wrk gets the number of this run as the script's argument.
 run_wrk() {
-    local out=$1 connections=$2 seconds=$3 url=$4 rc=0
-    timeout -k 5 $((seconds + 30)) wrk -t2 -c"$connections" -d"${seconds}s" --latency "$url" >"$out" 2>&1 &
+    local out=$1 connections=$2 seconds=$3 url=$4 script=${5:-} rc=0
+    local -a with_script=()
+    if [[ -n $script ]]; then
+        WRK_RUN=$((WRK_RUN + 1))
+        with_script=(-s "$script" "$url" -- "run$WRK_RUN")
+    else
+        with_script=("$url")
+    fi
+    timeout -k 5 $((seconds + 30)) wrk -t2 -c"$connections" -d"${seconds}s" --latency "${with_script[@]}" >"$out" 2>&1 &
     WRK_PID=$!
     wait "$WRK_PID" || rc=$?
     WRK_PID=""
@@ -658,15 +762,19 @@ measure() {
     if [[ $side == left ]]; then name=${LEFT_SERVER[$scenario]} path=${LEFT_PATH[$scenario]}; else name=${RIGHT_SERVER[$scenario]} path=${RIGHT_PATH[$scenario]}; fi
     local connections=${CONNECTIONS[$scenario]} pid=${PID[$name]} downstream=${DOWNSTREAM_OF[$scenario]:-downstream}
     local url="http://127.0.0.1:${PORT[$name]}$path"
-    local out="$WORK/wrk-$scenario-$side.txt"
+    local out="$WORK/wrk-$scenario-$side.txt" script=${WRK_SCRIPT[$scenario]:-}
+    local key="$scenario.$side" requests warmup_requests=0
 
     ensure_running "$name"
     ensure_running "$downstream"
+    # Before any load on this server (only the response-cache gateway gets none before its scenario).
+    R[$key.idle_rss]=$(rss_mib "$pid")
 
     if ((WARMUP > 0)); then
-        log "$scenario / $name $path: warm-up ${WARMUP}s, $connections connections"
-        run_wrk "$WORK/warmup-$scenario-$side.txt" "$connections" "$WARMUP" "$url"
+        log "$scenario / $name $path: warm-up ${WARMUP}s, $connections connections${script:+, $script}"
+        run_wrk "$WORK/warmup-$scenario-$side.txt" "$connections" "$WARMUP" "$url" "$script"
         ensure_running "$name"
+        warmup_requests=$(awk '/requests in/ { print $1; exit }' "$WORK/warmup-$scenario-$side.txt")
     fi
 
     log "$scenario / $name $path: measuring ${DURATION}s, $connections connections"
@@ -677,7 +785,7 @@ measure() {
     m_before=$(machine_jiffies)
     ds_before=$(tree_ticks "${PID[$downstream]}")
     before=$(cpu_ticks "$pid")
-    run_wrk "$out" "$connections" "$DURATION" "$url"
+    run_wrk "$out" "$connections" "$DURATION" "$url" "$script"
     # A server that died during the run would leave numbers that mean nothing.
     ensure_running "$name"
     ensure_running "$downstream"
@@ -686,9 +794,9 @@ measure() {
     m_after=$(machine_jiffies)
     w_after=$(children_ticks)
 
-    local key="$scenario.$side" requests
     requests=$(awk '/requests in/ { print $1; exit }' "$out")
     R[$key.requests]=$requests
+    R[$key.all_requests]=$((requests + warmup_requests))
     R[$key.rps]=$(awk '/^Requests\/sec:/ { printf "%.1f", $2 }' "$out")
     R[$key.p50]=$(to_ms "$(awk '$1 == "50%" { print $2; exit }' "$out")")
     R[$key.p99]=$(to_ms "$(awk '$1 == "99%" { print $2; exit }' "$out")")
@@ -699,6 +807,7 @@ measure() {
         'BEGIN { if (n > 0) printf "%.3f", d * 1000 / hz / n; else print "n/a" }')
     R[$key.cpums]=$(awk -v d=$((after - before)) -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", d * 1000 / hz }')
     R[$key.rss]=$(rss_mib "$pid")
+    R[$key.peak_rss]=$(peak_rss_mib "$pid")
     R[$key.dscpu]=$(awk -v d=$((ds_after - ds_before)) -v hz="$CLK_TCK" -v n="$requests" \
         'BEGIN { if (n > 0) printf "%.3f", d * 1000 / hz / n; else print "n/a" }')
     R[$key.busy]=$(awk -v b="$m_before" -v a="$m_after" 'BEGIN {
@@ -740,8 +849,47 @@ print_row() {
     fi
 }
 
+# The memory limit of cache_memory: 1.2 x (MaxBytes + idle RSS), in MiB.
+cache_memory_limit() {
+    awk -v m="$CACHE_MAX_MIB" -v i="${R[cache_memory.left.idle_rss]:-}" 'BEGIN { if (i ~ /^[0-9.]+$/) printf "%.1f", 1.2 * (m + i); else print "n/a" }'
+}
+
+# How many times the bodies cache_memory streamed through (warm-up and measured run) fill MaxBytes.
+cache_memory_fills() {
+    awk -v n="${R[cache_memory.left.all_requests]:-}" -v b="$CACHE_BODY_BYTES" -v m="$CACHE_MAX_MIB" \
+        'BEGIN { if (n ~ /^[0-9]+$/) printf "%.1f", n * b / (m * 1048576); else print "n/a" }'
+}
+
+# cache_memory has one side; its memory is compared with a limit computed from its own idle RSS.
+print_cache_memory_table() {
+    local scenario=cache_memory row
+    echo
+    echo "== $scenario: ${DESCRIPTION[$scenario]}, ${CONNECTIONS[$scenario]} connections, ${DURATION}s (after ${WARMUP}s warm-up) =="
+    echo "   ${LEFT_SERVER[$scenario]} ${LEFT_PATH[$scenario]}?k=<another key per request> (source: /bytes/$CACHE_BODY_BYTES?k={k}," \
+        "Cache Ttl 5m, Gateway:Cache:MaxBytes $CACHE_MAX_MIB MiB)"
+    if [[ -n ${SKIP[$scenario]:-} ]]; then
+        echo "   gateway: ${SKIP[$scenario]}"
+        return 0
+    fi
+    for row in "requests/s:rps" "p50 latency (ms):p50" "p99 latency (ms):p99" "CPU ms / request:cpu" \
+        "idle RSS before load (MiB):idle_rss" "RSS after run (MiB):rss" "peak RSS, VmHWM (MiB):peak_rss" \
+        "machine CPU busy (%):busy" "  of it other procs (%):other" "requests (measured):requests" \
+        "requests (with warm-up):all_requests" "non-2xx responses:non2xx" "socket errors:sockerr"; do
+        printf '  %-32s %12s\n' "${row%%:*}" "${R[$scenario.left.${row#*:}]:--}"
+    done
+    printf '  %-32s %12s\n' "limit 1.2 x (MaxBytes + idle)" "$(cache_memory_limit)"
+    printf '  %-32s %12s\n' "MaxBytes filled (requests x body)" "$(cache_memory_fills)x"
+    if awk -v f="$(cache_memory_fills)" 'BEGIN { exit !(f ~ /^[0-9.]+$/ && f + 0 < 3) }'; then
+        echo "   WARNING: MaxBytes was filled fewer than 3 times; raise BENCH_DURATION or BENCH_CACHE_BODY_BYTES"
+    fi
+}
+
 print_table() {
     local scenario=$1
+    if [[ -z ${RIGHT_SERVER[$scenario]:-} ]]; then
+        print_cache_memory_table
+        return 0
+    fi
     echo
     echo "== $scenario: ${DESCRIPTION[$scenario]}, ${CONNECTIONS[$scenario]} connections, ${DURATION}s (after ${WARMUP}s warm-up) =="
     echo "   ${LEFT_SERVER[$scenario]} ${LEFT_PATH[$scenario]} vs ${RIGHT_SERVER[$scenario]} ${RIGHT_PATH[$scenario]}"
@@ -777,7 +925,7 @@ verdict() {
         return 0
     fi
     [[ ${R[$scenario.left.non2xx]} != 0 || ${R[$scenario.left.sockerr]} != 0 ]] && dirty=1
-    if [[ ${LEFT_SERVER[$scenario]} == "${RIGHT_SERVER[$scenario]}" ]] \
+    if [[ ${LEFT_SERVER[$scenario]} == "${RIGHT_SERVER[$scenario]:-}" ]] \
         && [[ ${R[$scenario.right.non2xx]} != 0 || ${R[$scenario.right.sockerr]} != 0 ]]; then
         dirty=1
     fi
@@ -796,7 +944,7 @@ verdict() {
 target() {
     local shown="($3)"
     [[ -n ${SKIP[$1]:-} ]] && shown=""
-    printf '  %-58s %-14s %s\n' "$2" "$shown" "$(verdict "$1" "$4" "$5" "$6")"
+    printf '  %-58s %-18s %s\n' "$2" "$shown" "$(verdict "$1" "$4" "$5" "$6")"
 }
 
 print_targets() {
@@ -811,6 +959,11 @@ print_targets() {
     res_rps=$(ratio "${R[resilient.left.rps]:-}" "${R[resilient.right.rps]:-}")
     ng_cpu=$(ratio "${R[nginx.left.cpu]:-}" "${R[nginx.right.cpu]:-}")
     h2_p99=${R[hang_h2c.left.p99]:-n/a}
+    local ca_live ca_base cm_rss cm_limit
+    ca_live=$(ratio "${R[cached.left.rps]:-}" "${R[cached.right.rps]:-}")
+    ca_base=$(ratio "${R[cached_baseline.left.rps]:-}" "${R[cached_baseline.right.rps]:-}")
+    cm_rss=${R[cache_memory.left.rss]:-n/a}
+    cm_limit=$(cache_memory_limit)
     echo
     echo "== targets =="
     target fast "fast: gateway requests/s >= 1.0x baseline" "${rps}x" "$rps" '>=' 1.0
@@ -823,6 +976,10 @@ print_targets() {
     target resilient "resilient: fast_resilient requests/s >= 0.95x fast" "${res_rps}x" "$res_rps" '>=' 0.95
     target nginx "nginx: gateway CPU/request <= 0.9x baseline" "${ng_cpu}x" "$ng_cpu" '<=' 0.9
     target hang_h2c "hang_h2c: gateway p99 <= 210 ms" "${h2_p99} ms" "$h2_p99" '<=' 210
+    target cached "cached: /agg/cached requests/s >= 3x /agg/fast" "${ca_live}x" "$ca_live" '>=' 3
+    target cached_baseline "cached_baseline: gateway requests/s >= 1.2x baseline" "${ca_base}x" "$ca_base" '>=' 1.2
+    target cache_memory "cache_memory: RSS after run <= 1.2 x (MaxBytes + idle)" "${cm_rss}/${cm_limit} MiB" \
+        "$(awk -v r="$cm_rss" -v l="$cm_limit" 'BEGIN { if (r ~ /^[0-9.]+$/ && l ~ /^[0-9.]+$/) printf "%.1f", r - l; else print "n/a" }')" '<=' 0
 }
 
 # The comparison is only fair when nothing else runs: warn about runs where other processes
@@ -850,7 +1007,7 @@ print_server_logs() {
     local name count pattern
     echo
     echo "== server output =="
-    for name in gateway baseline plain_yarp gateway_nginx baseline_nginx downstream nginx; do
+    for name in gateway baseline plain_yarp gateway_nginx baseline_nginx gateway_cache downstream nginx; do
         pattern='^(warn|fail|crit)|Exception'
         [[ $name == nginx ]] && pattern='\[(warn|error|crit|alert|emerg)\]'
         count=$(grep -cE "$pattern" "$WORK/$name.log" 2>/dev/null || true)
@@ -861,6 +1018,9 @@ print_server_logs() {
     done
     if ((RESILIENCE_REFUSED)); then
         echo "  (the gateways were restarted without the Resilience settings they refused; see *-refused.log)"
+    fi
+    if [[ -f $WORK/gateway_cache-refused.log ]]; then
+        echo "  (gateway_cache refused the response-cache settings and was not started again; see gateway_cache-refused.log)"
     fi
 }
 

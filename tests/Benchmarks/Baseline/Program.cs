@@ -4,11 +4,13 @@
 //   - per call a timeout (linked CancellationTokenSource + CancelAfter) and a SemaphoreSlim
 //     per downstream capping concurrency;
 //   - Task.WhenAll over the calls, each response parsed into a JsonNode;
-//   - failures and timeouts become entries in "errors" (partial result, still 200).
+//   - failures and timeouts become entries in "errors" (partial result, still 200);
+//   - /agg/cached: the sources of /agg/fast, each body kept in IMemoryCache for 30 s (cache-aside),
+//     parsed into a JsonNode and merged per request.
 //
 // Usage: dotnet Gateway.Benchmarks.Baseline.dll --Downstream http://127.0.0.1:PORT --urls http://127.0.0.1:PORT2
 //               [--DownstreamH2c http://127.0.0.1:PORT3]
-//        then GET /agg/fast, /agg/staggered or /agg/hang; with --DownstreamH2c (an endpoint that speaks
+//        then GET /agg/fast, /agg/staggered, /agg/hang or /agg/cached; with --DownstreamH2c (an endpoint that speaks
 //        only HTTP/2 over cleartext) also /agg/hang_h2c.
 using System.Net;
 using Gateway.Benchmarks.Baseline;
@@ -59,8 +61,14 @@ if (downstreamH2cUri is not null)
 var scenarios = Scenarios.Available(h2c: downstreamH2cUri is not null);
 
 builder.Services.AddSingleton<Aggregator>();
+builder.Services.AddMemoryCache();
+builder.Services.AddSingleton<CachedAggregator>();
 
 var app = builder.Build();
+
+// A literal segment takes precedence over /agg/{scenario}.
+app.MapGet("/agg/cached", async (CachedAggregator aggregator, CancellationToken cancellationToken) =>
+    Results.Json(await aggregator.AggregateAsync(Scenarios.Cached, Scenarios.CachedRefreshInterval, cancellationToken).ConfigureAwait(false)));
 
 app.MapGet("/agg/{scenario}", async (string scenario, Aggregator aggregator, CancellationToken cancellationToken) =>
     scenarios.TryGetValue(scenario, out var calls)

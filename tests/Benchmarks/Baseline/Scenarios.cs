@@ -45,6 +45,15 @@ internal static class Scenarios
         ],
     };
 
+    /// <summary>
+    /// The sources of <c>/agg/cached</c>: those of "fast", each body kept in IMemoryCache for
+    /// <see cref="CachedRefreshInterval"/> (<see cref="CachedAggregator"/>).
+    /// </summary>
+    public static readonly SourceCall[] Cached = All["fast"];
+
+    /// <summary>As the gateway's datasets in gateway.bench.json (<c>RefreshInterval: 30s</c>).</summary>
+    public static readonly TimeSpan CachedRefreshInterval = TimeSpan.FromSeconds(30);
+
     /// <summary>The scenarios whose clients all have an address.</summary>
     public static IReadOnlyDictionary<string, SourceCall[]> Available(bool h2c) => h2c
         ? All

@@ -3,13 +3,19 @@
 //   GET /delay/{ms} -> waits ms milliseconds (0 = no timer at all), then writes a
 //                      fixed ~600-byte JSON record serialized once at start-up.
 //   GET /hang       -> never answers; returns only when the caller gives up.
+//   GET /bytes/{n}  -> a JSON object of exactly n bytes (64 to 1 MiB; {"size":n,"fill":"xx..."}), built
+//                      once per n; the query string is ignored, so every ?k= of the response-cache
+//                      scenario gets the same body under another key.
 //
 // Usage: dotnet Gateway.Benchmarks.Downstream.dll --urls http://127.0.0.1:PORT
 //        or     dotnet Gateway.Benchmarks.Downstream.dll --Port PORT --H2cPort PORT2
 // The second form adds an endpoint that speaks only HTTP/2 over cleartext (h2c with prior knowledge,
 // no HTTP/1.1 upgrade): a client reaches it only with HTTP/2 requests (RequestVersionExact).
 // Kestrel ignores --urls once endpoints are set in code, so both ports are given explicitly then.
+using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -60,6 +66,23 @@ app.MapGet("/delay/{ms:int}", async (HttpContext context, int ms) =>
     await response.Body.WriteAsync(payload, context.RequestAborted).ConfigureAwait(false);
 });
 
+var sizedPayloads = new ConcurrentDictionary<int, byte[]>();
+app.MapGet("/bytes/{n:int}", async (HttpContext context, int n) =>
+{
+    var response = context.Response;
+    if (n < Payload.MinSized || n > Payload.MaxSized)
+    {
+        response.StatusCode = StatusCodes.Status400BadRequest;
+        return;
+    }
+
+    var body = sizedPayloads.GetOrAdd(n, Payload.Sized);
+    response.StatusCode = StatusCodes.Status200OK;
+    response.ContentType = "application/json";
+    response.ContentLength = body.Length;
+    await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+});
+
 app.MapGet("/hang", async (HttpContext context) =>
 {
     try
@@ -77,6 +100,21 @@ return 0;
 
 internal static class Payload
 {
+    public const int MinSized = 64;
+    public const int MaxSized = 1024 * 1024;
+
+    /// <summary>A JSON object of exactly <paramref name="size"/> bytes: <c>{"size":n,"fill":"xx...x"}</c>.</summary>
+    public static byte[] Sized(int size)
+    {
+        var head = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{{\"size\":{size},\"fill\":\""));
+        var body = new byte[size];
+        head.CopyTo(body, 0);
+        body.AsSpan(head.Length, size - head.Length - 2).Fill((byte)'x');
+        body[^2] = (byte)'"';
+        body[^1] = (byte)'}';
+        return body;
+    }
+
     /// <summary>A realistic record (~600 bytes once serialized), serialized once.</summary>
     public static byte[] Create()
     {
