@@ -72,6 +72,7 @@ internal static class AggregateCompiler
         var inputs = names.Select(_ => new SortedSet<int>()).ToArray();
         var partial = new (string Cluster, PathTemplate Path, bool Required, TimeSpan Timeout)?[names.Length];
         var cachedData = new string?[names.Length];
+        var caches = new ResponseCachePolicy?[names.Length];
 
         for (var i = 0; i < names.Length; i++)
         {
@@ -79,6 +80,11 @@ internal static class AggregateCompiler
             var source = options.Sources[names[i]];
             if (source.CachedData is not null)
             {
+                if (source.Cache is not null || source.CacheAuthorized)
+                {
+                    Error($"{sourceKey}:{(source.Cache is not null ? "Cache" : "CacheAuthorized")}", "a CachedData source is served from memory already; Cache is for calls");
+                }
+
                 if (CompileCachedData(source, sourceKey, datasets, Error) is { } dataset)
                 {
                     cachedData[i] = dataset.Name;
@@ -152,6 +158,11 @@ internal static class AggregateCompiler
                 }
             }
 
+            if (source.Cache is not null || source.CacheAuthorized)
+            {
+                caches[i] = CompileCache(source, sourceKey, downstream, Error);
+            }
+
             if (path is not null && downstream is not null)
             {
                 var effective = source.Timeout ?? downstream.Timeout ?? DownstreamRegistry.DefaultTimeout;
@@ -171,8 +182,9 @@ internal static class AggregateCompiler
         {
             Name = sourceName,
             Index = i,
-            Kind = cachedData[i] is null ? SourceKind.Call : SourceKind.CachedData,
+            Kind = cachedData[i] is not null ? SourceKind.CachedData : caches[i] is not null ? SourceKind.CachedCall : SourceKind.Call,
             CachedData = cachedData[i],
+            Cache = caches[i],
             Cluster = partial[i]!.Value.Cluster,
             Path = partial[i]!.Value.Path,
             Required = partial[i]!.Value.Required,
@@ -195,6 +207,44 @@ internal static class AggregateCompiler
             ClientValueRequired = clientRequired,
             ClientValueInPath = clientInPath,
         };
+    }
+
+    // The key holds the headers named in VaryBy: one the cluster never receives could not change its answer,
+    // so naming it is a mistake (a misspelling, or a header meant to be propagated).
+    private static ResponseCachePolicy? CompileCache(SourceOptions source, string sourceKey, DownstreamService? downstream, Action<string, string> error)
+    {
+        if (source.Cache is not { } cache)
+        {
+            error($"{sourceKey}:CacheAuthorized", "has no effect without Cache");
+            return null;
+        }
+
+        var valid = true;
+        if (cache.Ttl is not { } ttl || ttl <= TimeSpan.Zero)
+        {
+            error($"{sourceKey}:Cache:Ttl", cache.Ttl is null ? "is required" : $"must be positive (was {cache.Ttl})");
+            valid = false;
+            ttl = TimeSpan.Zero;
+        }
+
+        for (var i = 0; i < cache.VaryBy.Count; i++)
+        {
+            var header = cache.VaryBy[i];
+            if (string.IsNullOrWhiteSpace(header))
+            {
+                error($"{sourceKey}:Cache:VaryBy:{i}", "names no header");
+                valid = false;
+            }
+            else if (downstream is not null && !downstream.Propagates(header))
+            {
+                error($"{sourceKey}:Cache:VaryBy:{i}", $"'{header}' is not propagated to cluster '{downstream.Id}' (list it in Gateway:PropagateHeaders or Gateway:Downstreams:{downstream.Id}:PropagateHeaders)");
+                valid = false;
+            }
+        }
+
+        return valid && downstream is not null
+            ? new ResponseCachePolicy(ttl, cache.StaleWhileRevalidate ?? TimeSpan.Zero, cache.StaleIfError ?? TimeSpan.Zero, cache.VaryBy, source.CacheAuthorized)
+            : null;
     }
 
     // A cached-data source is the dataset's: where it comes from and how long that may take are set there.

@@ -48,6 +48,9 @@ internal sealed record SourceDefinition
     /// <summary>The dataset a <see cref="SourceKind.CachedData"/> source reads; null for a call.</summary>
     public string? CachedData { get; init; }
 
+    /// <summary>The response cache in front of a <see cref="SourceKind.CachedCall"/>; null for other kinds.</summary>
+    public Caching.ResponseCachePolicy? Cache { get; init; }
+
     /// <summary>The cluster the data comes from (for cached data, the dataset's).</summary>
     public required string Cluster { get; init; }
 
@@ -68,10 +71,7 @@ internal sealed record SourceDefinition
     public required JsonEncodedText EncodedName { get; init; }
 }
 
-/// <summary>
-/// What kind of thing a source is, i.e. how the fan-out gets its result. A cached downstream call (the
-/// per-source response cache) is to be a third kind, a call with a cache in front of it.
-/// </summary>
+/// <summary>What kind of thing a source is, i.e. how the fan-out gets its result.</summary>
 internal enum SourceKind
 {
     /// <summary>A downstream call, made for this request; its body is the request's own (pooled).</summary>
@@ -79,4 +79,7 @@ internal enum SourceKind
 
     /// <summary>A dataset the gateway keeps in memory; read without waiting, its body shared by every request.</summary>
     CachedData,
+
+    /// <summary>A downstream call with the response cache in front: one call serves every request for the same key; bodies shared.</summary>
+    CachedCall,
 }

@@ -45,7 +45,7 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
         SourceResult[]? results = null;
         try
         {
-            results = await executor.ExecuteAsync(plan, new AggregateRequest(clientValues, headers, deadline, context), context.RequestAborted).ConfigureAwait(false);
+            results = await executor.ExecuteAsync(plan, new AggregateRequest(clientValues, headers, deadline, context, plan.HasCachedCalls ? context.Request.Headers.Authorization : default), context.RequestAborted).ConfigureAwait(false);
             if (context.RequestAborted.IsCancellationRequested)
             {
                 return;

@@ -9,6 +9,7 @@ internal sealed class AggregatePlan
 {
     // Per source: the address of a source whose path has no placeholders, per destination.
     private readonly IDownstreamAddress?[] _fixedAddresses;
+    private readonly string?[] _fixedPaths;
 
     public AggregatePlan(AggregateDefinition definition, IReadOnlyList<DownstreamService> downstreams, string budgetHeader, IReadOnlyList<CachedDataset?>? datasets = null)
     {
@@ -19,8 +20,13 @@ internal sealed class AggregatePlan
         // A header is read from the request when any source's call to its cluster receives it.
         PropagateHeaders = [.. Downstreams.Where((_, i) => Datasets[i] is null).SelectMany(d => d.PropagateHeaders).Distinct(StringComparer.OrdinalIgnoreCase)];
         Messages = [.. definition.Sources.Select((s, i) => new SourceMessages(s, Downstreams[i], definition.Timeout))];
-        _fixedAddresses = [.. definition.Sources.Select(s => s.Kind == SourceKind.Call && s.Path.Constant is { } path ? DownstreamAddress.Fixed(path) : null)];
+        _fixedPaths = [.. definition.Sources.Select(s => s.Kind != SourceKind.CachedData ? s.Path.Constant : null)];
+        _fixedAddresses = [.. _fixedPaths.Select(path => path is null ? null : DownstreamAddress.Fixed(path))];
+        HasCachedCalls = definition.Sources.Any(s => s.Kind == SourceKind.CachedCall);
     }
+
+    /// <summary>Whether some source is a <see cref="SourceKind.CachedCall"/> (the endpoint then reads <c>Authorization</c>).</summary>
+    public bool HasCachedCalls { get; }
 
     public AggregateDefinition Definition { get; }
 
@@ -50,11 +56,26 @@ internal sealed class AggregatePlan
         var path = Definition.Sources[source].Path.Render(values, out missing);
         return path is null ? null : DownstreamAddress.Rendered(path);
     }
+
+    /// <summary>Like <see cref="GetAddress"/>, with the expanded path and query (part of a cached call's key).</summary>
+    public IDownstreamAddress? GetAddress(int source, IPlaceholderValues values, out Placeholder? missing, out string? path)
+    {
+        if (_fixedAddresses[source] is { } fixedAddress)
+        {
+            missing = null;
+            path = _fixedPaths[source];
+            return fixedAddress;
+        }
+
+        path = Definition.Sources[source].Path.Render(values, out missing);
+        return path is null ? null : DownstreamAddress.Rendered(path);
+    }
 }
 
 /// <summary>What a request brings to the fan-out: client values by index, the headers to propagate,
-/// the deadline (possibly shortened by the client's budget) and the request itself for load balancing.</summary>
-internal readonly record struct AggregateRequest(string?[] ClientValues, KeyValuePair<string, StringValues>[] Headers, TimeSpan Deadline, HttpContext? Context = null);
+/// the deadline (possibly shortened by the client's budget), the request itself for load balancing, and its
+/// <c>Authorization</c> (read only when a source is a cached call: such a request does not use the cache unless allowed).</summary>
+internal readonly record struct AggregateRequest(string?[] ClientValues, KeyValuePair<string, StringValues>[] Headers, TimeSpan Deadline, HttpContext? Context = null, StringValues Authorization = default);
 
 /// <summary>
 /// A source's failure messages, built once: they name the downstream by cluster id, never by address.

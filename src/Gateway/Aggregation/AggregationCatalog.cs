@@ -126,6 +126,11 @@ internal sealed class AggregationCatalog
             _errors.Add($"Gateway:Refresh:Workers: must be at least 1 (was {Options.Refresh.Workers})");
         }
 
+        if (Options.Cache.MaxBytes < 1)
+        {
+            _errors.Add($"Gateway:Cache:MaxBytes: must be at least 1 (was {Options.Cache.MaxBytes})");
+        }
+
         if (Options.Management.Enabled && string.IsNullOrWhiteSpace(Options.Management.ApiKey))
         {
             _errors.Add("Gateway:Management:ApiKey: is required when Gateway:Management:Enabled is true (every management request must carry it in X-Api-Key)");

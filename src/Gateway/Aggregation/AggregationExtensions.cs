@@ -1,3 +1,4 @@
+using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Downstream;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -6,18 +7,24 @@ namespace Gateway.Aggregation;
 
 public static class AggregationExtensions
 {
-    /// <summary>Registers the fan-out engine and the validated aggregate catalog.</summary>
+    /// <summary>Registers the fan-out engine, the validated aggregate catalog and the per-source response cache.</summary>
     public static IServiceCollection AddAggregation(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AggregationCatalog>();
         services.TryAddSingleton<DownstreamClient>();
+        services.TryAddSingleton(sp => new ResponseCache(
+            sp.GetRequiredService<AggregationCatalog>().Options.Cache.MaxBytes,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<ResponseCache>>(),
+            sp.GetService<IResponseCacheSharing>()));
         services.TryAddSingleton(sp => new FanOutExecutor(
             sp.GetRequiredService<DownstreamClient>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<FanOutExecutor>>(),
             sp.GetRequiredService<AggregationCatalog>().Options.Deadline.MinBudget,
-            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
+            sp.GetRequiredService<ResponseCache>()));
         services.AddHostedService<StartupReport>();
         return services;
     }

@@ -18,12 +18,15 @@ internal sealed partial class FanOutExecutor(
     TimeProvider timeProvider,
     ILogger<FanOutExecutor> logger,
     TimeSpan minBudget,
-    CancellationToken stopping)
+    CancellationToken stopping,
+    ResponseCache? responseCache = null)
 {
     private static readonly TimeSpan RejectedRetryAfter = TimeSpan.FromSeconds(1);
 
     private readonly ILogger _logger = logger;
     private readonly TimeProvider _timeProvider = timeProvider;
+    private readonly CancellationToken _stopping = stopping;
+    private readonly DownstreamClient _client = client;
 
     /// <summary>
     /// Runs every source and returns their results by source index once all are settled. Cancelling
@@ -37,7 +40,7 @@ internal sealed partial class FanOutExecutor(
         {
             // The registrations go first: disposing one waits for its callback, so none can touch a disposed run.
             using (cancellationToken.UnsafeRegister(static s => ((FanOutRun)s!).Cancel(CancelReason.ClientGone), run))
-            using (stopping.UnsafeRegister(static s => ((FanOutRun)s!).Cancel(CancelReason.Shutdown), run))
+            using (_stopping.UnsafeRegister(static s => ((FanOutRun)s!).Cancel(CancelReason.Shutdown), run))
             {
                 await run.RunAsync().ConfigureAwait(false);
             }
@@ -50,10 +53,11 @@ internal sealed partial class FanOutExecutor(
         return run.Results;
     }
 
-    /// <summary>Gets one source's result the way its kind says: a downstream call, or a read from memory that never waits.</summary>
+    /// <summary>Gets one source's result the way its kind says: a downstream call, a read from memory that never waits, or a call behind the response cache.</summary>
     private ValueTask<SourceResult> FetchAsync(FanOutRun run, int index) => run.Plan.Definition.Sources[index].Kind switch
     {
         SourceKind.CachedData => new(ReadCachedData(run.Plan, index)),
+        SourceKind.CachedCall => new(CallCachedAsync(run, index)),
         _ => new(CallAsync(run, index)),
     };
 
@@ -125,7 +129,7 @@ internal sealed partial class FanOutExecutor(
             }
 
             call = new DownstreamCall(downstream, address, run.Request.Headers, run.Request.Context, endsAt, _timeProvider, timeout.Token, run.Token);
-            using var response = await downstream.SendAsync(call, client, cancellationToken).ConfigureAwait(false);
+            using var response = await downstream.SendAsync(call, _client, cancellationToken).ConfigureAwait(false);
             var result = response.Problem switch
             {
                 ResponseProblem.None => SourceResult.Ok(response.Status, Elapsed(started), response.TakeBody()!),

@@ -61,8 +61,8 @@ internal sealed class SourceResult
         new(SourceOutcome.Ok, status, elapsedMs, null, body, SourceOutcome.Ok);
 
     /// <summary>Served from memory: <paramref name="body"/> is shared with every other request reading it.</summary>
-    public static SourceResult Cached(int status, SharedBody body, long ageMs, CacheState cache) =>
-        new(SourceOutcome.Ok, status, 0, null, body, SourceOutcome.Ok) { Cache = cache, AgeMs = ageMs };
+    public static SourceResult Cached(int status, SharedBody body, long ageMs, CacheState cache, long elapsedMs = 0) =>
+        new(SourceOutcome.Ok, status, elapsedMs, null, body, SourceOutcome.Ok) { Cache = cache, AgeMs = ageMs };
 
     /// <summary>The cached copy is older than it may be served.</summary>
     public static SourceResult Expired(long ageMs, string message) =>

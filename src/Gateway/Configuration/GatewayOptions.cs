@@ -1,6 +1,6 @@
 namespace Gateway.Configuration;
 
-/// <summary>The <c>Gateway</c> section: downstream limits and resilience, header propagation, deadlines, cached data, management and aggregates.</summary>
+/// <summary>The <c>Gateway</c> section: downstream limits and resilience, header propagation, deadlines, cached data, the response cache, management and aggregates.</summary>
 public sealed record GatewayOptions
 {
     /// <summary>Per-cluster limits and resilience, keyed by the YARP cluster id (case-insensitive).</summary>
@@ -18,6 +18,9 @@ public sealed record GatewayOptions
     public Dictionary<string, CachedDataOptions> CachedData { get; init; } = [];
 
     public RefreshOptions Refresh { get; init; } = new();
+
+    /// <summary>The per-source response cache.</summary>
+    public CacheOptions Cache { get; init; } = new();
 
     public ManagementOptions Management { get; init; } = new();
 

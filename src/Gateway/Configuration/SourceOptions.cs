@@ -20,4 +20,11 @@ public sealed record SourceOptions
     /// <summary>Timeout of this call.</summary>
     /// <value>Defaults to the downstream's timeout, else 2 seconds.</value>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Keeps this call's successful answers for a while (a call with a cache in front); null: every request calls.</summary>
+    public SourceCacheOptions? Cache { get; init; }
+
+    /// <summary>Whether a request carrying <c>Authorization</c> may use <see cref="Cache"/> (then the header is part of the key).</summary>
+    /// <value>Defaults to false: such a request makes a plain call, neither reading nor writing the cache.</value>
+    public bool CacheAuthorized { get; init; }
 }

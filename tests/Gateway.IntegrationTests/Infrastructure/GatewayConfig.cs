@@ -287,6 +287,13 @@ public sealed class GatewayConfig
         return this;
     }
 
+    /// <summary><c>Gateway:Cache:MaxBytes</c>.</summary>
+    public GatewayConfig CacheMaxBytes(long maxBytes)
+    {
+        Gateway["Cache"] = new JsonObject { ["MaxBytes"] = maxBytes };
+        return this;
+    }
+
     public string ToJson() => Root.ToJsonString();
 
     /// <summary>A TimeSpan the way the configuration writes it, e.g. <c>00:00:00.300</c>.</summary>
@@ -386,6 +393,36 @@ public sealed class ResilienceConfig(JsonObject resilience)
 /// <summary>The sources of one aggregate in a <see cref="GatewayConfig"/>.</summary>
 public sealed class AggregateConfig(JsonObject sources)
 {
+    /// <summary>A call with the response cache in front (<c>Cache</c>, <c>CacheAuthorized</c>).</summary>
+    public AggregateConfig CachedCall(string name, string cluster, string path, TimeSpan ttl, TimeSpan? staleWhileRevalidate = null, TimeSpan? staleIfError = null, string[]? varyBy = null, bool? cacheAuthorized = null, TimeSpan? timeout = null, bool? required = null)
+    {
+        Source(name, cluster, path, required, timeout);
+        var cache = new JsonObject { ["Ttl"] = GatewayConfig.Format(ttl) };
+        if (staleWhileRevalidate is { } swr)
+        {
+            cache["StaleWhileRevalidate"] = GatewayConfig.Format(swr);
+        }
+
+        if (staleIfError is { } sie)
+        {
+            cache["StaleIfError"] = GatewayConfig.Format(sie);
+        }
+
+        if (varyBy is not null)
+        {
+            cache["VaryBy"] = new JsonArray([.. varyBy.Select(h => JsonValue.Create(h))]);
+        }
+
+        var source = sources[name]!.AsObject();
+        source["Cache"] = cache;
+        if (cacheAuthorized is { } a)
+        {
+            source["CacheAuthorized"] = a;
+        }
+
+        return this;
+    }
+
     public AggregateConfig Source(string name, string cluster, string path, bool? required = null, TimeSpan? timeout = null)
     {
         var source = new JsonObject { ["Cluster"] = cluster, ["Path"] = path };

@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Text;
+using System.Threading.RateLimiting;
+using Gateway.Caching;
+using Gateway.Downstream;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace Gateway.Aggregation;
+
+internal sealed partial class FanOutExecutor
+{
+    /// <summary>
+    /// A source with the response cache in front: a stored answer when there is one (fresh, or stale inside a
+    /// window), else one downstream call shared by every request waiting for the same key. A request with
+    /// <c>Authorization</c> makes a plain call unless the source allows caching it.
+    /// </summary>
+    private async Task<SourceResult> CallCachedAsync(FanOutRun run, int index)
+    {
+        var plan = run.Plan;
+        var source = plan.Definition.Sources[index];
+        var policy = source.Cache!;
+        if (responseCache is null || (!StringValues.IsNullOrEmpty(run.Request.Authorization) && !policy.CacheAuthorized))
+        {
+            return await CallAsync(run, index).ConfigureAwait(false);
+        }
+
+        var started = _timeProvider.GetTimestamp();
+        if (run.Token.IsCancellationRequested)
+        {
+            return run.Stopped(index, 0, queued: false);
+        }
+
+        var address = plan.GetAddress(index, run, out var missing, out var path);
+        if (address is null)
+        {
+            var reason = PathTemplate.SegmentProblem(run.Get(missing!));
+            return SourceResult.Skipped($"not called: {{{missing!.Name}}} {reason}", SourceOutcome.Skipped);
+        }
+
+        var key = ResponseKey(source, policy, path!, run.Request, out var headers);
+        var call = new CachedCall(this, plan.Downstreams[index], plan.Messages[index], address, headers, source);
+        var left = run.TimeLeft(started);
+        try
+        {
+            return await responseCache.GetAsync(key, policy, call, started, left < source.Timeout ? left : source.Timeout, run.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // This request stopped waiting; the call goes on for the others and fills the cache.
+            return run.Token.IsCancellationRequested
+                ? run.Stopped(index, Elapsed(started), queued: false)
+                : SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), plan.Messages[index].Timeout);
+        }
+    }
+
+    // Cluster, expanded path and query, then each VaryBy header (and Authorization when allowed) with its value,
+    // length-prefixed so that no value can pass for another. The call carries only these headers: an answer
+    // kept for everyone with the same key must not depend on anything outside it.
+    private static string ResponseKey(SourceDefinition source, ResponseCachePolicy policy, string path, AggregateRequest request, out KeyValuePair<string, StringValues>[] headers)
+    {
+        var key = new StringBuilder(source.Cluster.Length + path.Length + 16).Append(source.Cluster).Append('\n').Append(path);
+        List<KeyValuePair<string, StringValues>>? sent = null;
+        foreach (var name in policy.VaryBy)
+        {
+            var value = Find(request.Headers, name, ref sent);
+            AppendHeader(key, name, value);
+        }
+
+        if (policy.CacheAuthorized)
+        {
+            Find(request.Headers, HeaderNames.Authorization, ref sent);
+            AppendHeader(key, HeaderNames.Authorization, request.Authorization.ToString());
+        }
+
+        headers = sent is null ? [] : [.. sent];
+        return key.ToString();
+
+        static string Find(KeyValuePair<string, StringValues>[] selected, string name, ref List<KeyValuePair<string, StringValues>>? sent)
+        {
+            foreach (var header in selected)
+            {
+                if (header.Key.Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    (sent ??= []).Add(header);
+                    return header.Value.ToString();
+                }
+            }
+
+            return "";
+        }
+
+        static void AppendHeader(StringBuilder key, string name, string value) =>
+            key.Append('\n').Append(name.ToLowerInvariant()).Append(':').Append(value.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(value);
+    }
+
+    /// <summary>One cached source's downstream call: the same limit, pipeline and checks as a plain call, under the source's own timeout and shutdown only.</summary>
+    private sealed class CachedCall(
+        FanOutExecutor executor,
+        DownstreamService downstream,
+        SourceMessages messages,
+        IDownstreamAddress address,
+        KeyValuePair<string, StringValues>[] headers,
+        SourceDefinition source) : ICachedCall
+    {
+        public string Name => source.Name;
+
+        public async Task<SourceResult> CallAsync()
+        {
+            var time = executor._timeProvider;
+            var started = time.GetTimestamp();
+            var stopping = executor._stopping;
+            using var timeout = new CancellationTokenSource(source.Timeout, time);
+            using var link = stopping.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
+            var cancellationToken = timeout.Token;
+            var endsAt = started + (long)(source.Timeout.TotalSeconds * time.TimestampFrequency);
+            DownstreamCall? call = null;
+            RateLimitLease? lease = null;
+            try
+            {
+                lease = await downstream.Limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+                if (!lease.IsAcquired)
+                {
+                    return SourceResult.Failed(SourceOutcome.Rejected, executor.Elapsed(started), messages.Rejected);
+                }
+
+                // No HttpContext: the call may outlive the request that started it (a background refresh).
+                call = new DownstreamCall(downstream, address, headers, null, endsAt, time, cancellationToken, stopping);
+                using var response = await downstream.SendAsync(call, executor._client, cancellationToken).ConfigureAwait(false);
+                var elapsed = executor.Elapsed(started);
+                return (response.Problem switch
+                {
+                    ResponseProblem.None => SourceResult.Ok(response.Status, elapsed, response.TakeBody()!),
+                    ResponseProblem.HttpStatus => SourceResult.Failed(SourceOutcome.HttpStatus, elapsed, messages.HttpStatus(response.Status), response.Status),
+                    ResponseProblem.TooLarge => SourceResult.Failed(SourceOutcome.InvalidResponse, elapsed, messages.TooLarge, response.Status),
+                    _ => SourceResult.Failed(SourceOutcome.InvalidResponse, elapsed, messages.NotJson, response.Status),
+                }).With(call.Attempts, null);
+            }
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
+            {
+                return stopping.IsCancellationRequested
+                    ? SourceResult.Failed(SourceOutcome.Cancelled, executor.Elapsed(started), messages.ShuttingDown)
+                    : SourceResult.Failed(SourceOutcome.Timeout, executor.Elapsed(started), call is null ? messages.TimeoutQueued : messages.Timeout);
+            }
+            catch (BrokenCircuitException ex)
+            {
+                var retryAfter = ex.RetryAfter ?? downstream.Resilience.BreakDuration;
+                return SourceResult.Failed(SourceOutcome.CircuitOpen, executor.Elapsed(started), messages.CircuitOpen).With(call?.Attempts ?? 0, null, retryAfter);
+            }
+            catch (TimeoutRejectedException)
+            {
+                return SourceResult.Failed(SourceOutcome.Timeout, executor.Elapsed(started), messages.AttemptTimeout);
+            }
+            catch (UriFormatException)
+            {
+                return SourceResult.Skipped("not called: its address could not be built from the values (too long)", SourceOutcome.Skipped);
+            }
+            catch (NoDestinationException)
+            {
+                return SourceResult.Failed(SourceOutcome.Unavailable, executor.Elapsed(started), messages.NoDestination);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException)
+            {
+                return SourceResult.Failed(SourceOutcome.Unavailable, executor.Elapsed(started), messages.Unavailable);
+            }
+            catch (ExecutionRejectedException)
+            {
+                return SourceResult.Failed(SourceOutcome.Rejected, executor.Elapsed(started), messages.Rejected).With(0, null, RejectedRetryAfter);
+            }
+            catch (Exception ex)
+            {
+                Log.SourceCallUnexpectedError(executor._logger, "(cached call)", source.Name, ex);
+                return SourceResult.Failed(SourceOutcome.Unavailable, executor.Elapsed(started), messages.Unavailable);
+            }
+            finally
+            {
+                lease?.Dispose();
+            }
+        }
+    }
+}

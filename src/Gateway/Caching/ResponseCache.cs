@@ -1,0 +1,169 @@
+using Gateway.Aggregation;
+using Gateway.Downstream;
+using Microsoft.Extensions.Options;
+using ZiggyCreatures.Caching.Fusion;
+
+namespace Gateway.Caching;
+
+/// <summary>
+/// The per-source response cache: FusionCache (stampede protection, eager refresh, fail-safe) over a
+/// byte-bounded LRU memory level. One instance serves every aggregate; keys start with the cluster id.
+/// </summary>
+internal sealed class ResponseCache : IDisposable
+{
+    private readonly FusionCache _cache;
+    private readonly LruMemoryCache _memory;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+
+    /// <param name="maxBytes">Memory bound of the stored answers (<c>Gateway:Cache:MaxBytes</c>).</param>
+    /// <param name="timeProvider">Ages (<c>ageMs</c>, fresh or stale); FusionCache itself reads the system clock.</param>
+    /// <param name="sharing">Where a distributed level and backplane (Redis) attach; none keeps everything in this process.</param>
+    public ResponseCache(long maxBytes, TimeProvider timeProvider, ILogger<ResponseCache> logger, IResponseCacheSharing? sharing = null)
+    {
+        _timeProvider = timeProvider;
+        _logger = logger;
+        // FusionCache takes no TimeProvider: its expirations are on DateTimeOffset.UtcNow, and so is the LRU's check of them.
+        _memory = new LruMemoryCache(maxBytes, TimeProvider.System);
+        _cache = new FusionCache(Options.Create(new FusionCacheOptions { CacheName = "gateway-responses" }), _memory);
+        sharing?.Attach(_cache);
+    }
+
+    /// <summary>Bytes charged to the answers held now.</summary>
+    public long Bytes => _memory.Bytes;
+
+    public int Count => _memory.Count;
+
+    /// <summary>
+    /// The answer for <paramref name="key"/>: stored and fresh, stale inside a window, or from
+    /// <paramref name="call"/>, which runs once for all concurrent misses of the key under its own timeout.
+    /// This caller waits at most <paramref name="maxWait"/> and until <paramref name="cancellationToken"/>
+    /// (then <see cref="OperationCanceledException"/>); either only ends its wait: the call goes on for the others.
+    /// </summary>
+    public async Task<SourceResult> GetAsync(string key, ResponseCachePolicy policy, ICachedCall call, long started, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        var flight = new Flight(this, call);
+        var pending = _cache.GetOrSetAsync<CachedResponse>(key, flight.RunAsync, policy.EntryOptions, CancellationToken.None);
+        CachedResponse? response = null;
+        if (pending.IsCompletedSuccessfully)
+        {
+            // A hit: no timer, no task.
+            response = pending.Result;
+        }
+        else
+        {
+            var task = pending.AsTask();
+            using var wait = new CancellationTokenSource(maxWait, _timeProvider);
+            using var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), wait);
+            flight.Waiter = wait.Token;
+            try
+            {
+                response = await task.WaitAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (wait.IsCancellationRequested)
+            {
+                // Leaving does not stop the call others wait for; a failure nobody awaits must not go unobserved.
+                _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw;
+            }
+            catch (Exception) when (flight.Failure is not null)
+            {
+                // This caller's own call failed and no stale answer stood in for it.
+            }
+        }
+
+        if (response is null)
+        {
+            return flight.Failure!;
+        }
+
+        if (response.Passed is { } passed)
+        {
+            return passed;
+        }
+
+        var elapsedMs = (long)_timeProvider.GetElapsedTime(started).TotalMilliseconds;
+        var age = _timeProvider.GetUtcNow() - response.LoadedAt;
+        var ageMs = Math.Max(0, (long)age.TotalMilliseconds);
+        return SourceResult.Cached(response.Status, response.Body!, ageMs, age > policy.Ttl ? CacheState.Stale : CacheState.Fresh, elapsedMs);
+    }
+
+    public void Dispose()
+    {
+        _cache.Dispose();
+        _memory.Dispose();
+    }
+
+    /// <summary>One caller's factory: FusionCache runs at most one per key at a time, and runs it in the background for an eager refresh.</summary>
+    private sealed class Flight(ResponseCache owner, ICachedCall call)
+    {
+        private CancellationToken _waiter;
+
+        /// <summary>This caller's wait; set once it waits (a hit never does).</summary>
+        public CancellationToken Waiter
+        {
+            get => _waiter;
+            set => _waiter = value;
+        }
+
+        /// <summary>What this caller's own call failed with, when it failed.</summary>
+        public SourceResult? Failure { get; private set; }
+
+        public async Task<CachedResponse> RunAsync(FusionCacheFactoryExecutionContext<CachedResponse> context, CancellationToken cancellationToken)
+        {
+            // FusionCache hands a failed miss to the next waiter; one that already left (and has no stale answer
+            // to refresh for others) does not call again for nobody.
+            if (_waiter.IsCancellationRequested && !context.HasStaleValue)
+            {
+                throw new OperationCanceledException(_waiter);
+            }
+
+            var result = await call.CallAsync().ConfigureAwait(false);
+            if (result.IsOk)
+            {
+                // Stored answers outlive the request: out of the pool into an array of their own.
+                var body = result.Body!;
+                var shared = new SharedBody(body.Span.ToArray());
+                body.Release();
+                context.Options.Size = shared.Length + CachedResponse.EntryOverhead;
+                return CachedResponse.Stored(result.Status ?? 200, shared, owner._timeProvider.GetUtcNow());
+            }
+
+            if (result.Outcome == SourceOutcome.HttpStatus && result.Status is { } status && !DownstreamResponse.IsTransientStatus(status))
+            {
+                // An answer, not a failure: given to this caller, never stored, the stale copy (if any) kept.
+                context.Options.SkipMemoryCacheWrite = true;
+                context.Options.SkipDistributedCacheWrite = true;
+                return CachedResponse.PassThrough(result);
+            }
+
+            Failure = result;
+            if (context.HasStaleValue)
+            {
+                Log.CachedCallFailed(owner._logger, call.Name, result.Outcome.ToName(), result.Message ?? "");
+            }
+
+            // Fail-safe: the stale answer stands in when the policy's StaleIfError window allows; else FusionCache throws.
+            return context.Fail(result.Message ?? result.Outcome.ToName());
+        }
+    }
+}
+
+/// <summary>The downstream call behind a cached source, detached from the request that started it (it may serve others, or run in the background).</summary>
+internal interface ICachedCall
+{
+    /// <summary>Names the source, for logs.</summary>
+    string Name { get; }
+
+    /// <summary>Calls the downstream under the source's own timeout; never throws but for a bug. A successful body is pooled: the cache copies it.</summary>
+    Task<SourceResult> CallAsync();
+}
+
+/// <summary>
+/// The hook for sharing answers between instances: attaches a distributed level and a backplane (Redis,
+/// <c>Gateway:Cache:Redis</c>) to the FusionCache instance; stored values then need a serializer.
+/// </summary>
+internal interface IResponseCacheSharing
+{
+    void Attach(IFusionCache cache);
+}
