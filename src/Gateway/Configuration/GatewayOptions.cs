@@ -19,6 +19,9 @@ public sealed record GatewayOptions
 
     public RefreshOptions Refresh { get; init; } = new();
 
+    /// <summary>The response cache's memory bound and the Redis that instances share datasets (and later responses) through.</summary>
+    public CacheOptions Cache { get; init; } = new();
+
     public ManagementOptions Management { get; init; } = new();
 
     /// <summary>The aggregates, keyed by name; each becomes one endpoint named after its key.</summary>
