@@ -1,4 +1,5 @@
 using Gateway.Caching;
+using Gateway.Caching.Redis;
 using Gateway.Configuration;
 using Gateway.Downstream;
 using Gateway.Health;
@@ -33,6 +34,7 @@ internal sealed class AggregationCatalog
         CheckDeadline(Options.Deadline);
         Datasets = DatasetRegistry.Create(Options.CachedData, Downstreams, timeProvider, _errors);
         CheckRefreshAndManagement();
+        RedisConnection.CheckConfigured(Options.Cache.Redis, "Gateway:Cache:Redis", _errors);
 
         for (var i = 0; i < Options.PropagateHeaders.Count; i++)
         {

@@ -42,6 +42,22 @@ internal sealed record CachedDataDefinition
     /// <summary>Past this age the copy is not served at all (<c>stale_expired</c>).</summary>
     public TimeSpan ServedFor => FreshFor + MaxStaleness;
 
+    /// <summary>
+    /// With a shared store: a copy at least this old is due for a refresh by whichever instance holds the lease. The
+    /// earliest a jittered timer fires, less a little, so that the timer of the instance that loaded it finds it due.
+    /// </summary>
+    public TimeSpan DueAge => (RefreshInterval * (1 - Jitter)) - Min(RefreshInterval / 10, TimeSpan.FromMilliseconds(100));
+
+    /// <summary>With a shared store: how soon an instance looks again when another holds the lease and the copy is due (a quarter of the interval, at most 1 s).</summary>
+    public TimeSpan FollowDelay => Min(RefreshInterval / 4, TimeSpan.FromSeconds(1));
+
+    /// <summary>
+    /// With a shared store: how long a lease lasts from its holder's last refresh; longer than the holder's next
+    /// refresh can be due (the interval or the back-off, jittered) plus that refresh's timeout, so that only a holder
+    /// that stopped refreshing loses it.
+    /// </summary>
+    public TimeSpan LeaseFor => FreshFor + TimeSpan.FromSeconds(1);
+
     /// <summary>The back-off after <paramref name="failuresInRow"/> failures: 1 s, 2 s, 4 s ... capped at the lower of 1 minute and the interval.</summary>
     public TimeSpan RetryDelay(int failuresInRow)
     {
@@ -57,4 +73,6 @@ internal sealed record CachedDataDefinition
         var delay = failuresInRow == 0 ? RefreshInterval : RetryDelay(failuresInRow);
         return delay * (1 + (Jitter * ((2 * random) - 1)));
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

@@ -13,6 +13,8 @@ internal sealed class CachedDataset(CachedDataDefinition definition, int index, 
     private volatile RefreshReport? _lastRefresh;
     private int _failuresInRow;
     private int _pending;
+    private int _forced;
+    private volatile bool _leaseHeld;
     private int _uses;
     private long _nextRefreshAt = long.MaxValue;
 
@@ -38,7 +40,20 @@ internal sealed class CachedDataset(CachedDataDefinition definition, int index, 
     /// <summary>When the next scheduled refresh is due (a <see cref="TimeProvider"/> timestamp); <see cref="long.MaxValue"/> when none is.</summary>
     public long NextRefreshAt => Volatile.Read(ref _nextRefreshAt);
 
+    /// <summary>With a shared store: this instance held the dataset's lease when it last looked.</summary>
+    public bool LeaseHeld
+    {
+        get => _leaseHeld;
+        set => _leaseHeld = value;
+    }
+
     public void MarkUsed() => Interlocked.Increment(ref _uses);
+
+    /// <summary>The next refresh is to call the downstream even when a shared copy is current (management asked for it).</summary>
+    public void Force() => Volatile.Write(ref _forced, 1);
+
+    /// <summary>Whether the refresh starting now was asked for by management; clears the request.</summary>
+    public bool TakeForced() => Interlocked.Exchange(ref _forced, 0) != 0;
 
     /// <summary>Claims the right to refresh; false while another refresh is queued or running.</summary>
     public bool TryMarkPending() => Interlocked.CompareExchange(ref _pending, 1, 0) == 0;
@@ -47,10 +62,13 @@ internal sealed class CachedDataset(CachedDataDefinition definition, int index, 
 
     public void ScheduledAt(long dueAt) => Volatile.Write(ref _nextRefreshAt, dueAt);
 
-    /// <summary>A refresh brought <paramref name="utf8"/> (validated JSON, owned from now on by the copy).</summary>
-    public void Loaded(byte[] utf8, int status, long at)
+    /// <summary>
+    /// A refresh brought <paramref name="utf8"/> (validated JSON, owned from now on by the copy), loaded at <paramref name="at"/>
+    /// (a timestamp; <paramref name="atUnixMs"/> on the wall clock) from the downstream or, written by <paramref name="writer"/>, from the shared store.
+    /// </summary>
+    public void Loaded(byte[] utf8, int status, long at, long atUnixMs, CopyOrigin origin = CopyOrigin.Downstream, string? writer = null)
     {
-        _copy = new DatasetCopy(new SharedBody(utf8), status, at);
+        _copy = new DatasetCopy(new SharedBody(utf8), status, at) { Origin = origin, LoadedAtUnixMs = atUnixMs, Writer = writer };
         Volatile.Write(ref _failuresInRow, 0);
         _lastRefresh = new RefreshReport(RefreshOutcome.Ok, null, at);
     }
@@ -86,7 +104,24 @@ internal sealed class CachedDataset(CachedDataDefinition definition, int index, 
 }
 
 /// <summary>A good copy of a dataset: its body, shared by every request that reads it, and when it loaded.</summary>
-internal sealed record DatasetCopy(SharedBody Body, int Status, long LoadedAt);
+internal sealed record DatasetCopy(SharedBody Body, int Status, long LoadedAt)
+{
+    /// <summary>Where this instance got it.</summary>
+    public CopyOrigin Origin { get; init; }
+
+    /// <summary>When it loaded, on the wall clock of the instance that loaded it.</summary>
+    public long LoadedAtUnixMs { get; init; }
+
+    /// <summary>The instance that loaded it, when it came from the shared store; null when this one did.</summary>
+    public string? Writer { get; init; }
+}
+
+/// <summary>Where a copy came from: this instance's own call, or the shared store (another instance's call).</summary>
+internal enum CopyOrigin
+{
+    Downstream,
+    Redis,
+}
 
 /// <summary>The last refresh: its outcome, what went wrong (never an address) and when it ended (a timestamp).</summary>
 internal sealed record RefreshReport(RefreshOutcome Outcome, string? Message, long At);

@@ -1,4 +1,6 @@
 using Gateway.Aggregation;
+using Gateway.Caching.Redis;
+using Gateway.Downstream;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gateway.Caching;
@@ -8,22 +10,37 @@ public static class CachingExtensions
     /// <summary>
     /// Registers the background refresh of the datasets under <c>Gateway:CachedData</c>: the scheduler
     /// (producer) and <c>Gateway:Refresh:Workers</c> workers (consumers) as hosted services, and the
-    /// readiness check that waits for every required dataset's first load.
+    /// readiness check that waits for every required dataset's first load. With <c>Gateway:Cache:Redis</c>
+    /// set, the one shared Redis connection and the sharing of datasets between instances through it.
     /// </summary>
     public static IServiceCollection AddCachedData(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => sp.GetRequiredService<AggregationCatalog>().Datasets);
         services.TryAddSingleton(sp => new RefreshQueue(sp.GetRequiredService<DatasetRegistry>().All.Count));
-        services.TryAddSingleton<DatasetRefresher>();
+        services.TryAddSingleton(sp => new RedisConnection(
+            sp.GetRequiredService<AggregationCatalog>().Options.Cache.Redis,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<RedisConnection>>()));
+        services.TryAddSingleton<ISharedDatasetStore>(sp => new RedisDatasetStore(sp.GetRequiredService<RedisConnection>(), NewInstanceId()));
+        services.TryAddSingleton<DatasetSharing>();
+        services.TryAddSingleton(sp => new DatasetRefresher(
+            sp.GetRequiredService<DownstreamClient>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<DatasetRefresher>>(),
+            sp.GetRequiredService<RedisConnection>().IsConfigured ? sp.GetRequiredService<DatasetSharing>() : null));
         services.TryAddSingleton<RefreshScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<RefreshScheduler>());
         services.AddHostedService(sp => new RefreshWorkers(
             sp.GetRequiredService<RefreshQueue>(),
             sp.GetRequiredService<DatasetRefresher>(),
             sp.GetRequiredService<RefreshScheduler>(),
-            sp.GetRequiredService<AggregationCatalog>().Options.Refresh.Workers));
+            sp.GetRequiredService<AggregationCatalog>().Options.Refresh.Workers,
+            sp.GetRequiredService<DatasetRegistry>()));
         services.AddHealthChecks().AddCheck<CachedDataReadinessCheck>("cached-data", tags: [CachedDataReadinessCheck.ReadyTag]);
         return services;
     }
+
+    // Unique per process and per host built in it (tests run two gateways in one process), readable in Redis.
+    private static string NewInstanceId() => $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
 }

@@ -8,14 +8,44 @@ namespace Gateway.Caching;
 /// <summary>
 /// One refresh of a dataset, through the same path as an aggregate source's call: the cluster's concurrency
 /// limit, its resilience pipeline and YARP's destinations, balancing and health, the body cap and the JSON
-/// check. A good body replaces the copy; anything else keeps the last good one.
+/// check. A good body replaces the copy; anything else keeps the last good one. With a shared store
+/// (<see cref="DatasetSharing"/>) the store decides first whether this instance calls the downstream at all.
 /// </summary>
-internal sealed class DatasetRefresher(DownstreamClient client, TimeProvider timeProvider, ILogger<DatasetRefresher> logger)
+internal sealed class DatasetRefresher(DownstreamClient client, TimeProvider timeProvider, ILogger<DatasetRefresher> logger, DatasetSharing? sharing = null)
 {
     private static readonly KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] NoHeaders = [];
 
-    /// <summary>Refreshes <paramref name="dataset"/>; <paramref name="stopping"/> (shutdown) cancels it. Never throws but for a bug.</summary>
-    public async Task RefreshAsync(CachedDataset dataset, CancellationToken stopping)
+    /// <summary>The store, when instances share their datasets.</summary>
+    public DatasetSharing? Sharing => sharing;
+
+    /// <summary>Refreshes <paramref name="dataset"/>; <paramref name="stopping"/> (shutdown) cancels it. Says when the next refresh is due. Never throws but for a bug.</summary>
+    public async Task<RefreshEnd> RefreshAsync(CachedDataset dataset, CancellationToken stopping)
+    {
+        if (sharing is null)
+        {
+            await CallAsync(dataset, stopping).ConfigureAwait(false);
+            return RefreshEnd.Scheduled;
+        }
+
+        var decision = await sharing.DecideAsync(dataset, stopping).ConfigureAwait(false);
+        switch (decision.Step)
+        {
+            case SharingStep.UpToDate:
+                return RefreshEnd.CopyAged(decision.Age);
+            case SharingStep.Follow:
+                return RefreshEnd.After(dataset.Definition.FollowDelay);
+        }
+
+        if (await CallAsync(dataset, stopping).ConfigureAwait(false) && decision.Step == SharingStep.Lead)
+        {
+            await sharing.ShareAsync(dataset, stopping).ConfigureAwait(false);
+        }
+
+        return RefreshEnd.Scheduled;
+    }
+
+    /// <summary>Calls the downstream; true when a good copy was loaded.</summary>
+    private async Task<bool> CallAsync(CachedDataset dataset, CancellationToken stopping)
     {
         var definition = dataset.Definition;
         var downstream = definition.Downstream;
@@ -32,7 +62,7 @@ internal sealed class DatasetRefresher(DownstreamClient client, TimeProvider tim
             if (!lease.IsAcquired)
             {
                 (outcome, message) = (RefreshOutcome.Rejected, $"downstream '{downstream.Id}' is at its concurrency limit");
-                return;
+                return false;
             }
 
             var endsAt = started + (long)(definition.Timeout.TotalSeconds * timeProvider.TimestampFrequency);
@@ -51,7 +81,7 @@ internal sealed class DatasetRefresher(DownstreamClient client, TimeProvider tim
                 var body = response.TakeBody()!;
                 var utf8 = body.Span.ToArray();
                 body.Release();
-                dataset.Loaded(utf8, response.Status, timeProvider.GetTimestamp());
+                dataset.Loaded(utf8, response.Status, timeProvider.GetTimestamp(), timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
             }
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
@@ -101,5 +131,7 @@ internal sealed class DatasetRefresher(DownstreamClient client, TimeProvider tim
                 Log.Refreshed(logger, dataset.Name, dataset.Copy?.Body.Length ?? 0, (long)timeProvider.GetElapsedTime(started).TotalMilliseconds);
             }
         }
+
+        return outcome == RefreshOutcome.Ok;
     }
 }

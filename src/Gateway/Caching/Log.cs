@@ -21,4 +21,24 @@ internal static partial class Log
     [LoggerMessage(EventId = 105, EventName = "RefreshQueueFull", Level = LogLevel.Warning,
         Message = "Cached dataset {Dataset}: the refresh queue is full, trying again in {DelayMs} ms")]
     public static partial void RefreshQueueFull(ILogger logger, string dataset, long delayMs);
+
+    [LoggerMessage(EventId = 106, EventName = "SharedCopyTaken", Level = LogLevel.Debug,
+        Message = "Cached dataset {Dataset}: took the shared copy loaded by {Writer} ({Bytes} bytes, {AgeMs} ms old) instead of calling the downstream")]
+    public static partial void SharedCopyTaken(ILogger logger, string dataset, string writer, int bytes, long ageMs);
+
+    [LoggerMessage(EventId = 107, EventName = "SharedCopyInvalid", Level = LogLevel.Warning,
+        Message = "Cached dataset {Dataset}: the shared copy written by {Writer} is not valid JSON; ignored")]
+    public static partial void SharedCopyInvalid(ILogger logger, string dataset, string writer);
+
+    [LoggerMessage(EventId = 108, EventName = "SharedStoreFailed", Level = LogLevel.Warning,
+        Message = "Redis: could not {Operation} cached dataset {Dataset} ({Error}); refreshing on this instance alone until it answers again ({Suppressed} more such failures not logged)")]
+    public static partial void SharedStoreFailed(ILogger logger, string operation, string dataset, string error, int suppressed);
+
+    [LoggerMessage(EventId = 109, EventName = "RedisConnectionFailed", Level = LogLevel.Warning,
+        Message = "Redis connection failed ({Failure}); cached data is refreshed by each instance alone until it is back ({Suppressed} more such failures not logged)")]
+    public static partial void RedisConnectionFailed(ILogger logger, string failure, int suppressed);
+
+    [LoggerMessage(EventId = 110, EventName = "RedisConnectionRestored", Level = LogLevel.Information,
+        Message = "Redis connection restored; cached data is shared again")]
+    public static partial void RedisConnectionRestored(ILogger logger);
 }

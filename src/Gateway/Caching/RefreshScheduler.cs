@@ -16,6 +16,9 @@ internal sealed class RefreshScheduler : IHostedService, IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly Func<double> _random;
+    // A copy taken from the shared store past its due time is not looked at again in a busy loop.
+    private static readonly TimeSpan MinDelay = TimeSpan.FromMilliseconds(1);
+
     private readonly ITimer?[] _timers;
     private readonly Lock _lock = new();
     private bool _stopped;
@@ -64,11 +67,25 @@ internal sealed class RefreshScheduler : IHostedService, IDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>Queues a refresh of <paramref name="dataset"/> now (management); the schedule goes on from when it ends.</summary>
-    public Enqueued RefreshNow(CachedDataset dataset) => _queue.TryEnqueue(dataset);
+    /// <summary>Queues a refresh of <paramref name="dataset"/> now (management), from the downstream even when a shared copy is current; the schedule goes on from when it ends.</summary>
+    public Enqueued RefreshNow(CachedDataset dataset)
+    {
+        dataset.Force();
+        return _queue.TryEnqueue(dataset);
+    }
 
     /// <summary>A refresh of <paramref name="dataset"/> ended: arms its next one (interval, or back-off after failures).</summary>
-    public void Rearm(CachedDataset dataset) => Arm(dataset, dataset.Definition.NextDelay(dataset.FailuresInRow, _random()));
+    public void Rearm(CachedDataset dataset) => Rearm(dataset, RefreshEnd.Scheduled);
+
+    /// <summary>
+    /// A refresh of <paramref name="dataset"/> ended as <paramref name="end"/> says: after a fixed delay, or after the
+    /// interval (or back-off) jittered, less the age the copy already had when it came from the shared store.
+    /// </summary>
+    public void Rearm(CachedDataset dataset, RefreshEnd end)
+    {
+        var delay = end.Delay ?? dataset.Definition.NextDelay(dataset.FailuresInRow, _random()) - end.Age;
+        Arm(dataset, delay < MinDelay ? MinDelay : delay);
+    }
 
     public void Dispose() => Stop();
 

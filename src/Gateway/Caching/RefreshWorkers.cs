@@ -5,10 +5,19 @@ namespace Gateway.Caching;
 /// <summary>
 /// The consumers: a fixed number of loops (<c>Gateway:Refresh:Workers</c>) taking refresh jobs off the
 /// <see cref="RefreshQueue"/>. Each refresh ends by re-arming its dataset's timer. Stopping cancels the
-/// refreshes in flight and ends the loops.
+/// refreshes in flight, ends the loops and gives up the shared-store leases this instance holds.
 /// </summary>
-internal sealed class RefreshWorkers(RefreshQueue queue, DatasetRefresher refresher, RefreshScheduler scheduler, int workers) : BackgroundService
+internal sealed class RefreshWorkers(RefreshQueue queue, DatasetRefresher refresher, RefreshScheduler scheduler, int workers, DatasetRegistry? datasets = null) : BackgroundService
 {
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (refresher.Sharing is { } sharing && datasets is not null)
+        {
+            await sharing.ReleaseLeasesAsync(datasets.All, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var loops = new Task[workers];
@@ -28,9 +37,10 @@ internal sealed class RefreshWorkers(RefreshQueue queue, DatasetRefresher refres
         {
             await foreach (var dataset in queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
+                var end = RefreshEnd.Scheduled;
                 try
                 {
-                    await refresher.RefreshAsync(dataset, stoppingToken).ConfigureAwait(false);
+                    end = await refresher.RefreshAsync(dataset, stoppingToken).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -38,7 +48,7 @@ internal sealed class RefreshWorkers(RefreshQueue queue, DatasetRefresher refres
                     dataset.ClearPending();
                     if (!stoppingToken.IsCancellationRequested)
                     {
-                        scheduler.Rearm(dataset);
+                        scheduler.Rearm(dataset, end);
                     }
                 }
             }

@@ -1,9 +1,17 @@
 namespace Gateway.Configuration;
 
-/// <summary>The per-source response cache shared by every aggregate (<c>Gateway:Cache</c>).</summary>
+/// <summary>What the gateway caches and where it shares it (<c>Gateway:Cache</c>).</summary>
 public sealed record CacheOptions
 {
-    /// <summary>Memory the stored answers may take (bodies plus a fixed overhead per entry); the least recently used go first.</summary>
+    /// <summary>
+    /// A StackExchange.Redis connection string (<c>127.0.0.1:6379</c>, <c>host:6379,password=...</c>). When set,
+    /// cached datasets are shared by every gateway instance that names the same Redis: each is refreshed once per
+    /// interval across all of them. Without it everything stays in this instance's memory.
+    /// </summary>
+    /// <value>Defaults to none.</value>
+    public string? Redis { get; init; }
+
+    /// <summary>Memory the per-source response cache may hold, in bytes; least recently used entries go first.</summary>
     /// <value>Defaults to 64 MiB.</value>
     public long MaxBytes { get; init; } = DefaultMaxBytes;
 

@@ -18,9 +18,12 @@ internal sealed record DatasetReport(
     long? LastRefreshAgoMs,
     int FailuresInRow,
     bool Refreshing,
-    long? NextRefreshInMs)
+    long? NextRefreshInMs,
+    string? Origin,
+    bool? LeaseHeld)
 {
-    public static DatasetReport From(CachedDataset dataset, TimeProvider timeProvider)
+    /// <param name="shared">Whether instances share datasets through Redis (<c>leaseHeld</c> is null when not).</param>
+    public static DatasetReport From(CachedDataset dataset, TimeProvider timeProvider, bool shared = false)
     {
         var now = timeProvider.GetTimestamp();
         var age = dataset.Classify(now, out var copy, out var ageMs);
@@ -41,7 +44,9 @@ internal sealed record DatasetReport(
             last is null ? null : Milliseconds(timeProvider, last.At, now),
             dataset.FailuresInRow,
             dataset.IsPending,
-            next == long.MaxValue || dataset.IsPending ? null : next <= now ? 0 : Milliseconds(timeProvider, now, next));
+            next == long.MaxValue || dataset.IsPending ? null : next <= now ? 0 : Milliseconds(timeProvider, now, next),
+            copy is null ? null : copy.Origin == CopyOrigin.Redis ? "redis" : "downstream",
+            shared ? dataset.LeaseHeld : null);
     }
 
     private static long Milliseconds(TimeProvider timeProvider, long from, long to) =>

@@ -1,5 +1,6 @@
 using Gateway.Aggregation;
 using Gateway.Caching;
+using Gateway.Caching.Redis;
 
 namespace Gateway.Management;
 
@@ -26,9 +27,10 @@ public static class ManagementExtensions
         var datasets = catalog.Datasets;
         var scheduler = endpoints.ServiceProvider.GetRequiredService<RefreshScheduler>();
         var time = endpoints.ServiceProvider.GetRequiredService<TimeProvider>();
+        var shared = endpoints.ServiceProvider.GetRequiredService<RedisConnection>().IsConfigured;
         var management = endpoints.MapGroup("").AddEndpointFilter(new ApiKeyFilter(options.ApiKey!)).ExcludeFromDescription();
 
-        management.MapGet(CachePath, () => Results.Json(new { datasets = datasets.All.Select(d => DatasetReport.From(d, time)) }));
+        management.MapGet(CachePath, () => Results.Json(new { datasets = datasets.All.Select(d => DatasetReport.From(d, time, shared)) }));
 
         management.MapPost(RefreshPath, (string name) =>
         {

@@ -241,6 +241,13 @@ public sealed class GatewayConfig
         return this;
     }
 
+    /// <summary><c>Gateway:Cache:Redis</c>: instances share their datasets through this Redis.</summary>
+    public GatewayConfig Redis(string connectionString)
+    {
+        Gateway["Cache"] = new JsonObject { ["Redis"] = connectionString };
+        return this;
+    }
+
     /// <summary>Declares dataset <paramref name="name"/> under <c>Gateway:CachedData</c>.</summary>
     public GatewayConfig CachedData(string name, string cluster, string path, TimeSpan refreshInterval, TimeSpan? maxStaleness = null, TimeSpan? timeout = null, double? jitter = null, bool? required = null)
     {

@@ -92,4 +92,36 @@ public sealed class CachedDataConfigurationTests
         Assert.False(tiers.Definition.Required);
         Assert.Equal(4, catalog.Options.Refresh.Workers);
     }
+
+    [Theory]
+    [InlineData("\"   \"", "is empty")]
+    [InlineData("\"password=secret\"", "names no Redis endpoint")]
+    [InlineData("\"127.0.0.1:6379,nosuchoption=1\"", "is not a StackExchange.Redis connection string")]
+    public void Load_RedisConnectionStringUnusable_RefusedNamingTheKeyNotTheValue(string value, string problem)
+    {
+        var errors = Errors($$"""{ "Cache": { "Redis": {{value}} } }""");
+        var error = Assert.Single(errors);
+        Assert.StartsWith("Gateway:Cache:Redis: " + problem, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_CacheDefaults_NoRedisAndSixtyFourMebibytes_SharingTimesFollowTheInterval()
+    {
+        var catalog = AggregationCatalogTests.Load($$"""{ {{Cluster}}, "Gateway": { "CachedData": { "tiers": { "Cluster": "catalog", "Path": "/tiers", "RefreshInterval": "30s" } } } }""");
+        catalog.ThrowIfInvalid();
+        Assert.Null(catalog.Options.Cache.Redis);
+        Assert.Equal(64L * 1024 * 1024, catalog.Options.Cache.MaxBytes);
+        Assert.True(catalog.Datasets.TryGet("tiers", out var tiers));
+        Assert.Equal(TimeSpan.FromSeconds(26.9), tiers.Definition.DueAge);
+        Assert.Equal(TimeSpan.FromSeconds(1), tiers.Definition.FollowDelay);
+        Assert.Equal(TimeSpan.FromSeconds(36), tiers.Definition.LeaseFor);
+    }
+
+    [Fact]
+    public void Load_UnknownCacheSetting_RefusedNamingTheKey()
+    {
+        var errors = Errors("""{ "Cache": { "Redis": "127.0.0.1:6379", "Redsi": "x" } }""");
+        Assert.Contains(errors, e => e.StartsWith("Gateway:Cache:Redsi: unknown setting", StringComparison.Ordinal));
+    }
 }

@@ -24,8 +24,10 @@ internal sealed class CachedDataHarness : IAsyncDisposable
     /// <param name="datasets">The <c>Gateway:CachedData</c> section.</param>
     /// <param name="aggregate">Aggregate "agg", when a test reads the datasets through the fan-out.</param>
     /// <param name="queueCapacity">The channel's capacity; by default one per dataset, as the gateway has it.</param>
-    public CachedDataHarness(JsonObject datasets, JsonObject? aggregate = null, int workers = 4, int? queueCapacity = null, JsonObject? downstreams = null)
+    /// <param name="store">The shared store (a fake Redis), when the instances share their datasets.</param>
+    public CachedDataHarness(JsonObject datasets, JsonObject? aggregate = null, int workers = 4, int? queueCapacity = null, JsonObject? downstreams = null, ISharedDatasetStore? store = null, FakeTimeProvider? time = null)
     {
+        Time = time ?? new FakeTimeProvider();
         var config = new JsonObject
         {
             ["ReverseProxy"] = new JsonObject
@@ -54,11 +56,18 @@ internal sealed class CachedDataHarness : IAsyncDisposable
         var client = new DownstreamClient(proxyState, [], [], Time);
         Queue = new RefreshQueue(queueCapacity ?? Catalog.Datasets.All.Count);
         Scheduler = new RefreshScheduler(Catalog.Datasets, Queue, Time, NullLogger<RefreshScheduler>.Instance, () => Random);
-        _workers = new RefreshWorkers(Queue, new DatasetRefresher(client, Time, NullLogger<DatasetRefresher>.Instance), Scheduler, workers);
+        Sharing = store is null ? null : new DatasetSharing(store, Time, SharingLog);
+        _workers = new RefreshWorkers(Queue, new DatasetRefresher(client, Time, NullLogger<DatasetRefresher>.Instance, Sharing), Scheduler, workers, Catalog.Datasets);
         Executor = new FanOutExecutor(client, Time, NullLogger<FanOutExecutor>.Instance, TimeSpan.Zero, _stopping.Token);
     }
 
-    public FakeTimeProvider Time { get; } = new();
+    public FakeTimeProvider Time { get; }
+
+    /// <summary>The sharing of datasets through the store, when the harness has one.</summary>
+    public DatasetSharing? Sharing { get; }
+
+    /// <summary>What <see cref="Sharing"/> logged.</summary>
+    public ListLogger<DatasetSharing> SharingLog { get; } = new();
 
     /// <summary>What the downstream answers; tests change it as they go.</summary>
     public Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> Handler { get; set; } =
