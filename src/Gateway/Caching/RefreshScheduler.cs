@@ -9,7 +9,7 @@ namespace Gateway.Caching;
 /// refresh re-arms the timer when it ends), a job the full channel refuses is offered again after the
 /// first back-off step.
 /// </summary>
-internal sealed class RefreshScheduler : IHostedService, IDisposable
+internal sealed class RefreshScheduler : IHostedLifecycleService, IDisposable
 {
     private readonly DatasetRegistry _datasets;
     private readonly RefreshQueue _queue;
@@ -43,6 +43,16 @@ internal sealed class RefreshScheduler : IHostedService, IDisposable
             }
         }
 
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Arms the timers once every hosted service has started, the server included: a downstream served by
+    /// this very process (the demo) is listening by then, and nothing is lost for the others (readiness waits
+    /// for the first loads either way).
+    /// </summary>
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
         lock (_lock)
         {
             foreach (var dataset in _datasets.All)
@@ -66,6 +76,12 @@ internal sealed class RefreshScheduler : IHostedService, IDisposable
         Stop();
         return Task.CompletedTask;
     }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Queues a refresh of <paramref name="dataset"/> now (management), from the downstream even when a shared copy is current; the schedule goes on from when it ends.</summary>
     public Enqueued RefreshNow(CachedDataset dataset)

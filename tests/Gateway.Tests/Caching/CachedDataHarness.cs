@@ -100,6 +100,7 @@ internal sealed class CachedDataHarness : IAsyncDisposable
         }
 
         await Scheduler.StartAsync(CancellationToken.None);
+        await Scheduler.StartedAsync(CancellationToken.None);
         Time.Advance(TimeSpan.Zero);
     }
 
