@@ -55,9 +55,10 @@ public sealed class SharedResponseCacheTests
             }
         }
 
-        // Each of these misses calls the downstream; Redis, away, adds nothing worth measuring (bounds for a loaded 2-core machine).
+        // Each of these misses calls the downstream, a few ms; Redis, away, must add nothing near its 100 ms read timeout
+        // (bounds for a loaded 2-core machine).
         elapsed.Sort();
-        Assert.True(elapsed[elapsed.Count / 2] < TimeSpan.FromMilliseconds(100), $"the median of {elapsed.Count} misses took {elapsed[elapsed.Count / 2].TotalMilliseconds} ms with Redis away");
+        Assert.True(elapsed[elapsed.Count / 2] < TimeSpan.FromMilliseconds(50), $"the median of {elapsed.Count} misses took {elapsed[elapsed.Count / 2].TotalMilliseconds} ms with Redis away");
         Assert.Equal(1, Calls(items, "/items/1"));
     }
 

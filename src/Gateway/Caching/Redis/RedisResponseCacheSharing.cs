@@ -10,8 +10,9 @@ namespace Gateway.Caching.Redis;
 /// distributed second level (<see cref="RedisCache"/>, keys <c>gateway:response:…</c>, values in the format of
 /// <see cref="CachedResponseSerializer"/>) and a backplane (channel <c>gateway:response:…</c>), so that an answer
 /// stored or refreshed by one instance is served by the others. Redis stays off every client's path: its reads are
-/// bounded (<see cref="ResponseCachePolicy"/>), writes and notifications run in the background, and after an error
-/// it is left alone for <see cref="CircuitBreakerDuration"/>; the backplane re-syncs by itself once Redis is back.
+/// bounded (<see cref="ResponseCachePolicy"/>) and refused at once while the connection is down
+/// (<see cref="ConnectedOnlyDistributedCache"/>), writes and notifications run in the background, and after an
+/// error it is left alone for <see cref="CircuitBreakerDuration"/>; the backplane re-syncs by itself once Redis is back.
 /// </summary>
 internal sealed class RedisResponseCacheSharing(RedisConnection connection, ILoggerFactory loggerFactory) : IResponseCacheSharing
 {
@@ -40,10 +41,9 @@ internal sealed class RedisResponseCacheSharing(RedisConnection connection, ILog
 
     public void Attach(IFusionCache cache)
     {
-        var distributed = new RedisCache(Options.Create(new RedisCacheOptions
-        {
-            ConnectionMultiplexerFactory = connection.ConnectAsync,
-        }));
+        var distributed = new ConnectedOnlyDistributedCache(
+            new RedisCache(Options.Create(new RedisCacheOptions { ConnectionMultiplexerFactory = connection.ConnectAsync })),
+            connection);
         cache.SetupDistributedCache(distributed, new CachedResponseSerializer());
         cache.SetupBackplane(new RedisBackplane(
             Options.Create(new RedisBackplaneOptions { ConnectionMultiplexerFactory = connection.ConnectAsync }),
