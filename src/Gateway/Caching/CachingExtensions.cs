@@ -11,7 +11,7 @@ public static class CachingExtensions
     /// Registers the background refresh of the datasets under <c>Gateway:CachedData</c>: the scheduler
     /// (producer) and <c>Gateway:Refresh:Workers</c> workers (consumers) as hosted services, and the
     /// readiness check that waits for every required dataset's first load. With <c>Gateway:Cache:Redis</c>
-    /// set, the one shared Redis connection and the sharing of datasets between instances through it.
+    /// set, the one shared Redis connection and the sharing of datasets and cached responses between instances through it.
     /// </summary>
     public static IServiceCollection AddCachedData(this IServiceCollection services)
     {
@@ -24,6 +24,11 @@ public static class CachingExtensions
             sp.GetRequiredService<ILogger<RedisConnection>>()));
         services.TryAddSingleton<ISharedDatasetStore>(sp => new RedisDatasetStore(sp.GetRequiredService<RedisConnection>(), NewInstanceId()));
         services.TryAddSingleton<DatasetSharing>();
+
+        // The response cache resolves this optionally: null (nothing shared) without Gateway:Cache:Redis.
+        services.TryAddSingleton<IResponseCacheSharing>(sp => sp.GetRequiredService<RedisConnection>() is { IsConfigured: true } connection
+            ? new RedisResponseCacheSharing(connection, sp.GetRequiredService<ILoggerFactory>())
+            : null!);
         services.TryAddSingleton(sp => new DatasetRefresher(
             sp.GetRequiredService<DownstreamClient>(),
             sp.GetRequiredService<TimeProvider>(),

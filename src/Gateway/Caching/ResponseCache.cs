@@ -25,7 +25,9 @@ internal sealed class ResponseCache : IDisposable
         _logger = logger;
         // FusionCache takes no TimeProvider: its expirations are on DateTimeOffset.UtcNow, and so is the LRU's check of them.
         _memory = new LruMemoryCache(maxBytes, TimeProvider.System);
-        _cache = new FusionCache(Options.Create(new FusionCacheOptions { CacheName = "gateway-responses" }), _memory);
+        var options = new FusionCacheOptions { CacheName = "gateway-responses" };
+        sharing?.Configure(options);
+        _cache = new FusionCache(Options.Create(options), _memory, sharing?.Logger);
         sharing?.Attach(_cache);
     }
 
@@ -165,5 +167,12 @@ internal interface ICachedCall
 /// </summary>
 internal interface IResponseCacheSharing
 {
+    /// <summary>FusionCache's own log, for the distributed level's and backplane's trouble; none without sharing.</summary>
+    ILogger<FusionCache>? Logger { get; }
+
+    /// <summary>Sets the cache-wide options (key prefix, circuit breakers) before the cache is built.</summary>
+    void Configure(FusionCacheOptions options);
+
+    /// <summary>Attaches the distributed level and the backplane to the cache just built.</summary>
     void Attach(IFusionCache cache);
 }

@@ -13,6 +13,12 @@ internal sealed class ResponseCachePolicy
     /// <summary>After a failure fell back to the stale answer, the next call is tried no sooner than this.</summary>
     public static readonly TimeSpan FailSafeThrottle = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a read of the distributed level may hold a request when a stale answer could stand in.</summary>
+    public static readonly TimeSpan DistributedSoftTimeout = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>How long a read of the distributed level may hold a request at most (a miss then calls the downstream).</summary>
+    public static readonly TimeSpan DistributedHardTimeout = TimeSpan.FromMilliseconds(100);
+
     public ResponseCachePolicy(TimeSpan ttl, TimeSpan staleWhileRevalidate, TimeSpan staleIfError, IReadOnlyList<string> varyBy, bool cacheAuthorized)
     {
         Ttl = ttl;
@@ -35,6 +41,14 @@ internal sealed class ResponseCachePolicy
             AllowTimedOutFactoryBackgroundCompletion = true,
             LockTimeout = Timeout.InfiniteTimeSpan,
             JitterMaxDuration = TimeSpan.Zero,
+
+            // With a distributed level (Redis, Gateway:Cache:Redis) it is never on a client's path for long: writes and
+            // backplane notifications in the background, a read given up after the soft timeout when a stale answer can
+            // stand in and after the hard one otherwise (the connection's circuit breaker then skips Redis for a while).
+            AllowBackgroundDistributedCacheOperations = true,
+            AllowBackgroundBackplaneOperations = true,
+            DistributedCacheSoftTimeout = DistributedSoftTimeout,
+            DistributedCacheHardTimeout = DistributedHardTimeout,
         };
     }
 

@@ -6,7 +6,8 @@ public sealed record CacheOptions
     /// <summary>
     /// A StackExchange.Redis connection string (<c>127.0.0.1:6379</c>, <c>host:6379,password=...</c>). When set,
     /// cached datasets are shared by every gateway instance that names the same Redis: each is refreshed once per
-    /// interval across all of them. Without it everything stays in this instance's memory.
+    /// interval across all of them; so are the response cache's answers (a second level and a backplane). Without it
+    /// everything stays in this instance's memory.
     /// </summary>
     /// <value>Defaults to none.</value>
     public string? Redis { get; init; }

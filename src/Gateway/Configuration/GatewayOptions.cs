@@ -19,7 +19,7 @@ public sealed record GatewayOptions
 
     public RefreshOptions Refresh { get; init; } = new();
 
-    /// <summary>The per-source response cache's memory bound, and the Redis that instances share datasets through.</summary>
+    /// <summary>The per-source response cache's memory bound, and the Redis that instances share datasets and cached responses through.</summary>
     public CacheOptions Cache { get; init; } = new();
 
     public ManagementOptions Management { get; init; } = new();

@@ -4,8 +4,8 @@ namespace Gateway.Caching.Redis;
 
 /// <summary>
 /// The one connection to the Redis named by <c>Gateway:Cache:Redis</c>, for every part of the gateway that shares
-/// through it (datasets now; the response cache's second level and backplane later, through
-/// <see cref="ConnectAsync"/>, the shape of FusionCache's <c>ConnectionMultiplexerFactory</c>). It connects on
+/// through it (datasets; the response cache's second level and backplane, through <see cref="ConnectAsync"/>,
+/// the shape of FusionCache's <c>ConnectionMultiplexerFactory</c>). It connects on
 /// first use, never at start-up, with <c>AbortOnConnectFail=false</c>: a Redis that is down at start or goes
 /// away later is reconnected to in the background, and callers see <see cref="IsConnected"/> false meanwhile.
 /// </summary>
