@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
 using Gateway.Caching;
@@ -59,7 +60,9 @@ internal sealed partial class FanOutExecutor
 
     // Cluster, expanded path and query, then each VaryBy header (and Authorization when allowed) with its value,
     // length-prefixed so that no value can pass for another. The call carries only these headers: an answer
-    // kept for everyone with the same key must not depend on anything outside it.
+    // kept for everyone with the same key must not depend on anything outside it. The key is stored hashed
+    // (cluster id, then SHA-256): it holds tokens and header values that must not sit readable in memory dumps
+    // or in the shared Redis, and a long query would otherwise make a long Redis key.
     private static string ResponseKey(SourceDefinition source, ResponseCachePolicy policy, string path, AggregateRequest request, out KeyValuePair<string, StringValues>[] headers)
     {
         var key = new StringBuilder(source.Cluster.Length + path.Length + 16).Append(source.Cluster).Append('\n').Append(path);
@@ -77,7 +80,7 @@ internal sealed partial class FanOutExecutor
         }
 
         headers = sent is null ? [] : [.. sent];
-        return key.ToString();
+        return string.Concat(source.Cluster, ":", Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString()))));
 
         static string Find(KeyValuePair<string, StringValues>[] selected, string name, ref List<KeyValuePair<string, StringValues>>? sent)
         {
