@@ -134,13 +134,7 @@ internal sealed partial class FanOutExecutor
                 call = new DownstreamCall(downstream, address, headers, null, endsAt, time, cancellationToken, stopping);
                 using var response = await downstream.SendAsync(call, executor._client, cancellationToken).ConfigureAwait(false);
                 var elapsed = executor.Elapsed(started);
-                return (response.Problem switch
-                {
-                    ResponseProblem.None => SourceResult.Ok(response.Status, elapsed, response.TakeBody()!),
-                    ResponseProblem.HttpStatus => SourceResult.Failed(SourceOutcome.HttpStatus, elapsed, messages.HttpStatus(response.Status), response.Status),
-                    ResponseProblem.TooLarge => SourceResult.Failed(SourceOutcome.InvalidResponse, elapsed, messages.TooLarge, response.Status),
-                    _ => SourceResult.Failed(SourceOutcome.InvalidResponse, elapsed, messages.NotJson, response.Status),
-                }).With(call.Attempts, null);
+                return FromResponse(response, messages, executor.Elapsed(started)).With(call.Attempts, null);
             }
             catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
@@ -148,30 +142,9 @@ internal sealed partial class FanOutExecutor
                     ? SourceResult.Failed(SourceOutcome.Cancelled, executor.Elapsed(started), messages.ShuttingDown)
                     : SourceResult.Failed(SourceOutcome.Timeout, executor.Elapsed(started), call is null ? messages.TimeoutQueued : messages.Timeout);
             }
-            catch (BrokenCircuitException ex)
+            catch (Exception ex) when (FromFailure(ex, downstream, messages, executor.Elapsed(started), call?.Attempts ?? 0, null) is { } failure)
             {
-                var retryAfter = ex.RetryAfter ?? downstream.Resilience.BreakDuration;
-                return SourceResult.Failed(SourceOutcome.CircuitOpen, executor.Elapsed(started), messages.CircuitOpen).With(call?.Attempts ?? 0, null, retryAfter);
-            }
-            catch (TimeoutRejectedException)
-            {
-                return SourceResult.Failed(SourceOutcome.Timeout, executor.Elapsed(started), messages.AttemptTimeout);
-            }
-            catch (UriFormatException)
-            {
-                return SourceResult.Skipped("not called: its address could not be built from the values (too long)", SourceOutcome.Skipped);
-            }
-            catch (NoDestinationException)
-            {
-                return SourceResult.Failed(SourceOutcome.Unavailable, executor.Elapsed(started), messages.NoDestination);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or IOException)
-            {
-                return SourceResult.Failed(SourceOutcome.Unavailable, executor.Elapsed(started), messages.Unavailable);
-            }
-            catch (ExecutionRejectedException)
-            {
-                return SourceResult.Failed(SourceOutcome.Rejected, executor.Elapsed(started), messages.Rejected).With(0, null, RejectedRetryAfter);
+                return failure;
             }
             catch (Exception ex)
             {

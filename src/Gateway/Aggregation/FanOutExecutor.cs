@@ -130,13 +130,7 @@ internal sealed partial class FanOutExecutor(
 
             call = new DownstreamCall(downstream, address, run.Request.Headers, run.Request.Context, endsAt, _timeProvider, timeout.Token, run.Token);
             using var response = await downstream.SendAsync(call, _client, cancellationToken).ConfigureAwait(false);
-            var result = response.Problem switch
-            {
-                ResponseProblem.None => SourceResult.Ok(response.Status, Elapsed(started), response.TakeBody()!),
-                ResponseProblem.HttpStatus => SourceResult.Failed(SourceOutcome.HttpStatus, Elapsed(started), messages.HttpStatus(response.Status), response.Status),
-                ResponseProblem.TooLarge => SourceResult.Failed(SourceOutcome.InvalidResponse, Elapsed(started), messages.TooLarge, response.Status),
-                _ => SourceResult.Failed(SourceOutcome.InvalidResponse, Elapsed(started), messages.NotJson, response.Status),
-            };
+            var result = FromResponse(response, messages, Elapsed(started));
             return result.With(call.Attempts, queuedMs);
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
@@ -149,36 +143,40 @@ internal sealed partial class FanOutExecutor(
             var message = call is null ? messages.TimeoutQueued : messages.Timeout;
             return SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), message).With(call?.Attempts ?? 0, queuedMs);
         }
-        catch (BrokenCircuitException ex)
+        catch (Exception ex) when (FromFailure(ex, downstream, messages, Elapsed(started), call?.Attempts ?? 0, queuedMs) is { } failure)
         {
-            var retryAfter = ex.RetryAfter ?? downstream.Resilience.BreakDuration;
-            return SourceResult.Failed(SourceOutcome.CircuitOpen, Elapsed(started), messages.CircuitOpen).With(call?.Attempts ?? 0, queuedMs, retryAfter);
-        }
-        catch (TimeoutRejectedException)
-        {
-            return SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), messages.AttemptTimeout).With(call?.Attempts ?? 0, queuedMs);
-        }
-        catch (UriFormatException)
-        {
-            return SourceResult.Skipped("not called: its address could not be built from the values (too long)", SourceOutcome.Skipped);
-        }
-        catch (NoDestinationException)
-        {
-            return SourceResult.Failed(SourceOutcome.Unavailable, Elapsed(started), messages.NoDestination).With(call?.Attempts ?? 0, queuedMs);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
-        {
-            return SourceResult.Failed(SourceOutcome.Unavailable, Elapsed(started), messages.Unavailable).With(call?.Attempts ?? 0, queuedMs);
-        }
-        catch (ExecutionRejectedException)
-        {
-            return SourceResult.Failed(SourceOutcome.Rejected, Elapsed(started), messages.Rejected).With(call?.Attempts ?? 0, queuedMs, RejectedRetryAfter);
+            return failure;
         }
         finally
         {
             lease?.Dispose();
         }
     }
+
+    /// <summary>What an answer that arrived means for its source: its JSON, or why it is not usable.</summary>
+    private static SourceResult FromResponse(DownstreamResponse response, SourceMessages messages, long elapsedMs) => response.Problem switch
+    {
+        ResponseProblem.None => SourceResult.Ok(response.Status, elapsedMs, response.TakeBody()!),
+        ResponseProblem.HttpStatus => SourceResult.Failed(SourceOutcome.HttpStatus, elapsedMs, messages.HttpStatus(response.Status), response.Status),
+        ResponseProblem.TooLarge => SourceResult.Failed(SourceOutcome.InvalidResponse, elapsedMs, messages.TooLarge, response.Status),
+        _ => SourceResult.Failed(SourceOutcome.InvalidResponse, elapsedMs, messages.NotJson, response.Status),
+    };
+
+    /// <summary>
+    /// The error kind of everything a call can throw besides its own cancellation (which the caller tells apart):
+    /// Polly's rejections, no destination, the transport. Null for an exception nobody expects.
+    /// </summary>
+    private static SourceResult? FromFailure(Exception exception, DownstreamService downstream, SourceMessages messages, long elapsedMs, int attempts, long? queuedMs) => exception switch
+    {
+        BrokenCircuitException broken => SourceResult.Failed(SourceOutcome.CircuitOpen, elapsedMs, messages.CircuitOpen)
+            .With(attempts, queuedMs, broken.RetryAfter ?? downstream.Resilience.BreakDuration),
+        TimeoutRejectedException => SourceResult.Failed(SourceOutcome.Timeout, elapsedMs, messages.AttemptTimeout).With(attempts, queuedMs),
+        UriFormatException => SourceResult.Skipped("not called: its address could not be built from the values (too long)", SourceOutcome.Skipped),
+        NoDestinationException => SourceResult.Failed(SourceOutcome.Unavailable, elapsedMs, messages.NoDestination).With(attempts, queuedMs),
+        HttpRequestException or IOException => SourceResult.Failed(SourceOutcome.Unavailable, elapsedMs, messages.Unavailable).With(attempts, queuedMs),
+        ExecutionRejectedException => SourceResult.Failed(SourceOutcome.Rejected, elapsedMs, messages.Rejected).With(attempts, queuedMs, RejectedRetryAfter),
+        _ => null,
+    };
 
     private long Elapsed(long started) => (long)_timeProvider.GetElapsedTime(started).TotalMilliseconds;
 
