@@ -58,7 +58,9 @@ internal sealed partial class FanOutExecutor
             }
 
             Start(toStart[..count]);
+#pragma warning disable VSTHRD003 // this run's own completion source, completed by the calls it started above
             return _done.Task;
+#pragma warning restore VSTHRD003
         }
 
         /// <summary>Time from <paramref name="now"/> to the deadline.</summary>

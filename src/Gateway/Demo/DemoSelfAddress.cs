@@ -36,11 +36,7 @@ internal sealed class DemoSelfAddress(IServer server, IConfiguration configurati
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        _started.Dispose();
-        return Task.CompletedTask;
-    }
+    public async Task StopAsync(CancellationToken cancellationToken) => await _started.DisposeAsync().ConfigureAwait(false);
 
     /// <summary>Called once the server listens: takes its first address (a wildcard host becomes loopback) and reloads.</summary>
     public void OnStarted()

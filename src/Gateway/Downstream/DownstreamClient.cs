@@ -124,7 +124,7 @@ internal sealed class DownstreamClient
         finally
         {
             DestinationCounters.Exit(cluster, destination);
-            activityLink.Dispose();
+            await activityLink.DisposeAsync().ConfigureAwait(false);
             activityTimeout?.Dispose();
         }
     }

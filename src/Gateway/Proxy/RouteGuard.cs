@@ -98,7 +98,7 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
 
             if (timer is not null)
             {
-                link.Dispose();
+                await link.DisposeAsync().ConfigureAwait(false);
                 context.RequestAborted = clientAborted;
                 timer.Dispose();
             }

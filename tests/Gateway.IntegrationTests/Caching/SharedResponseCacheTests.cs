@@ -32,10 +32,12 @@ public sealed class SharedResponseCacheTests
         await using (var client = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString))
         {
             var server = client.GetServer(client.GetEndPoints()[0]);
-            await Poll.UntilAsync(() => server.Keys(pattern: "*gateway:response:*").Count() >= 2, "both answers written to Redis");
+            var keys = await Poll.UntilAsync(
+                async () => await server.KeysAsync(pattern: "*gateway:response:*").ToListAsync(),
+                found => found.Count >= 2, "both answers written to Redis");
 
             // Keys are hashed: no path, query or header value (a token with CacheAuthorized) sits readable in Redis.
-            Assert.DoesNotContain(server.Keys(pattern: "*gateway:response:*"), k => k.ToString().Contains("/items/", StringComparison.Ordinal));
+            Assert.DoesNotContain(keys, k => k.ToString().Contains("/items/", StringComparison.Ordinal));
         }
 
         var shared = await OkAsync(b, "/agg/1");

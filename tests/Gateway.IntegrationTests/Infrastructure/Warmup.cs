@@ -10,9 +10,16 @@ namespace Gateway.IntegrationTests.Infrastructure;
 /// </summary>
 public static class Warmup
 {
-    private static readonly Lazy<Task> Once = new(RunAsync);
+    private static readonly Lock Gate = new();
+    private static Task? _once;
 
-    public static Task EnsureAsync() => Once.Value;
+    public static Task EnsureAsync()
+    {
+        lock (Gate)
+        {
+            return _once ??= RunAsync();
+        }
+    }
 
     private static async Task RunAsync()
     {

@@ -83,10 +83,10 @@ public sealed class RefreshSchedulerTests
     }
 
     [Fact]
-    public void RetryDelay_LongInterval_CappedAtOneMinute()
+    public async Task RetryDelay_LongInterval_CappedAtOneMinute()
     {
-        using var harness = new CachedDataHarnessSync(DatasetConfig("1h", jitter: 0));
-        var definition = harness.Dataset.Definition;
+        await using var harness = new CachedDataHarness(new JsonObject { ["d"] = DatasetConfig("1h", jitter: 0) });
+        var definition = harness.Dataset("d").Definition;
 
         Assert.Equal(TimeSpan.FromSeconds(32), definition.RetryDelay(6));
         Assert.Equal(TimeSpan.FromMinutes(1), definition.RetryDelay(7));
@@ -210,15 +210,5 @@ public sealed class RefreshSchedulerTests
 
             seen = previous;
         }
-    }
-
-    /// <summary>One dataset's definition, nothing running.</summary>
-    private sealed class CachedDataHarnessSync(JsonObject dataset) : IDisposable
-    {
-        private readonly CachedDataHarness _harness = new(new JsonObject { ["d"] = dataset });
-
-        public CachedDataset Dataset => _harness.Dataset("d");
-
-        public void Dispose() => _harness.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 }

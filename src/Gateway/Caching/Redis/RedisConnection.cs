@@ -45,7 +45,9 @@ internal sealed class RedisConnection : IAsyncDisposable
     public TimeSpan OperationTimeout { get; } = DefaultOperationTimeout;
 
     /// <summary>The multiplexer once the first connection attempt has ended (connected or still retrying), else null.</summary>
+#pragma warning disable VSTHRD002 // reads a task that has already completed: no wait
     public IConnectionMultiplexer? Current => Volatile.Read(ref _connecting) is { IsCompletedSuccessfully: true } task ? task.Result : null;
+#pragma warning restore VSTHRD002
 
     /// <summary>
     /// The shared multiplexer; the first call starts connecting. With <c>AbortOnConnectFail=false</c> it completes once the
@@ -108,7 +110,8 @@ internal sealed class RedisConnection : IAsyncDisposable
 
         if (connecting is { IsCompletedSuccessfully: true })
         {
-            await connecting.Result.DisposeAsync().ConfigureAwait(false);
+            var multiplexer = await connecting.ConfigureAwait(false);
+            await multiplexer.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -134,13 +137,16 @@ internal sealed class RedisConnection : IAsyncDisposable
             Log.RedisConnectionFailed(_logger, "not reachable at the first attempt", missed);
         }
 
+        bool disposed;
         lock (_lock)
         {
-            if (_disposed)
-            {
-                multiplexer.Dispose();
-                throw new ObjectDisposedException(nameof(RedisConnection));
-            }
+            disposed = _disposed;
+        }
+
+        if (disposed)
+        {
+            await multiplexer.DisposeAsync().ConfigureAwait(false);
+            throw new ObjectDisposedException(nameof(RedisConnection));
         }
 
         return multiplexer;

@@ -28,10 +28,13 @@ internal sealed class RedisDatasetStore(RedisConnection connection, string insta
         var database = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         var value = database.StringGetWithExpiryAsync(ValueKey(dataset));
         var lease = database.StringGetAsync(LeaseKey(dataset));
-        await Bounded(Task.WhenAll(value, lease), cancellationToken).ConfigureAwait(false);
+        await BoundedAsync(Task.WhenAll(value, lease), cancellationToken).ConfigureAwait(false);
 
-        string? holder = lease.Result.HasValue ? lease.Result.ToString() : null;
-        var (stored, expiry) = (value.Result.Value, value.Result.Expiry);
+        // Both have completed: awaiting them does not wait.
+        var leaseValue = await lease.ConfigureAwait(false);
+        var read = await value.ConfigureAwait(false);
+        string? holder = leaseValue.HasValue ? leaseValue.ToString() : null;
+        var (stored, expiry) = (read.Value, read.Expiry);
         if (!stored.HasValue || !SharedValueCodec.TryDecode((byte[])stored!, out var shared, out var ttl))
         {
             return new SharedState(null, TimeSpan.Zero, holder);
@@ -44,13 +47,13 @@ internal sealed class RedisDatasetStore(RedisConnection connection, string insta
     public async Task<bool> TryAcquireLeaseAsync(string dataset, TimeSpan ttl, CancellationToken cancellationToken)
     {
         var database = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        return await Bounded(database.StringSetAsync(LeaseKey(dataset), InstanceId, ttl, When.NotExists), cancellationToken).ConfigureAwait(false);
+        return await BoundedAsync(database.StringSetAsync(LeaseKey(dataset), InstanceId, ttl, When.NotExists), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<bool> ExtendLeaseAsync(string dataset, TimeSpan ttl, CancellationToken cancellationToken)
     {
         var database = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var result = await Bounded(
+        var result = await BoundedAsync(
             database.ScriptEvaluateAsync(ExtendScript, [LeaseKey(dataset)], [InstanceId, (long)ttl.TotalMilliseconds]),
             cancellationToken).ConfigureAwait(false);
         return (long)result == 1;
@@ -59,13 +62,13 @@ internal sealed class RedisDatasetStore(RedisConnection connection, string insta
     public async Task ReleaseLeaseAsync(string dataset, CancellationToken cancellationToken)
     {
         var database = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        await Bounded(database.ScriptEvaluateAsync(ReleaseScript, [LeaseKey(dataset)], [InstanceId]), cancellationToken).ConfigureAwait(false);
+        await BoundedAsync(database.ScriptEvaluateAsync(ReleaseScript, [LeaseKey(dataset)], [InstanceId]), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task WriteAsync(string dataset, SharedValue value, TimeSpan ttl, CancellationToken cancellationToken)
     {
         var database = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        await Bounded(database.StringSetAsync(ValueKey(dataset), SharedValueCodec.Encode(value, ttl), ttl), cancellationToken).ConfigureAwait(false);
+        await BoundedAsync(database.StringSetAsync(ValueKey(dataset), SharedValueCodec.Encode(value, ttl), ttl), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<IDatabase> DatabaseAsync(CancellationToken cancellationToken)
@@ -80,7 +83,7 @@ internal sealed class RedisDatasetStore(RedisConnection connection, string insta
     }
 
     // The library's own timeout (asyncTimeout) is checked on a timer of its own; this bound is the caller's, and shutdown's.
-    private Task<T> Bounded<T>(Task<T> task, CancellationToken cancellationToken) => task.WaitAsync(connection.OperationTimeout, cancellationToken);
+    private Task<T> BoundedAsync<T>(Task<T> task, CancellationToken cancellationToken) => task.WaitAsync(connection.OperationTimeout, cancellationToken);
 
-    private Task Bounded(Task task, CancellationToken cancellationToken) => task.WaitAsync(connection.OperationTimeout, cancellationToken);
+    private Task BoundedAsync(Task task, CancellationToken cancellationToken) => task.WaitAsync(connection.OperationTimeout, cancellationToken);
 }
