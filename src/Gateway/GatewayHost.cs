@@ -2,7 +2,9 @@ using Gateway.Aggregation;
 using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Demo;
+using Gateway.Diagnostics;
 using Gateway.Health;
+using Gateway.Logging;
 using Gateway.Management;
 using Gateway.Proxy;
 
@@ -18,15 +20,19 @@ public static class GatewayHost
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddGatewayConfiguration();     // --config / GATEWAY_CONFIG, else the root appsettings.json
+        builder.AddGatewayLogging();           // Gateway:Logging:Json switches the console to JSON lines
         builder.Services.AddProblemDetails();
         builder.Services.AddGatewayProxy(builder.Configuration);   // YARP: clusters, health, transport, routes
         builder.Services.AddAggregation();
         builder.Services.AddGatewayHealth();
         builder.Services.AddCachedData();      // datasets refreshed in the background, their readiness check
         builder.Services.AddDemoDownstreams(builder.Configuration);
+        builder.Services.AddGatewayDiagnostics();   // thread-pool lag monitor (Gateway:Diagnostics)
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseGatewayRequestId();             // X-Request-Id: settled, echoed, forwarded, in every log scope
+        app.UseRouting();                      // after the request id, so routing's own lines carry it too
         app.UseRequestTimeouts();              // a route's Timeout (YARP maps it onto ASP.NET Core's request timeouts)
         app.MapDemoDownstreams();              // in-process demo services under /demo (Demo:Enabled)
         app.MapAggregates();                   // one endpoint per configured aggregate

@@ -34,6 +34,8 @@ internal sealed class AggregationCatalog
         CheckDeadline(Options.Deadline);
         Datasets = DatasetRegistry.Create(Options.CachedData, Downstreams, timeProvider, _errors);
         CheckRefreshAndManagement();
+        Options.Logging.Check(_errors);
+        Options.Diagnostics.Check(_errors);
         RedisConnection.CheckConfigured(Options.Cache.Redis, "Gateway:Cache:Redis", _errors);
 
         for (var i = 0; i < Options.PropagateHeaders.Count; i++)

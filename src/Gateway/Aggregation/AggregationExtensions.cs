@@ -24,7 +24,11 @@ public static class AggregationExtensions
             sp.GetRequiredService<ILogger<FanOutExecutor>>(),
             sp.GetRequiredService<AggregationCatalog>().Options.Deadline.MinBudget,
             sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
-            sp.GetRequiredService<ResponseCache>()));
+            sp.GetRequiredService<ResponseCache>(),
+            new SourceFailureLog(
+                sp.GetRequiredService<ILogger<FanOutExecutor>>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<AggregationCatalog>().Options.Logging.FailureLogInterval)));
         services.AddHostedService<StartupReport>();
         return services;
     }

@@ -127,7 +127,7 @@ internal sealed partial class FanOutExecutor
 
             if (!result.IsOk)
             {
-                Log.SourceFailed(_executor._logger, Plan.Definition.Name, Plan.Definition.Sources[index].Name, result.Outcome.ToName(), result.Message ?? "");
+                _executor._failures.Report(Plan.Definition.Name, Plan.Definition.Sources[index], result);
             }
 
             Complete(index, result);

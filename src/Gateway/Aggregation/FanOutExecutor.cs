@@ -19,7 +19,8 @@ internal sealed partial class FanOutExecutor(
     ILogger<FanOutExecutor> logger,
     TimeSpan minBudget,
     CancellationToken stopping,
-    ResponseCache? responseCache = null)
+    ResponseCache? responseCache = null,
+    SourceFailureLog? failureLog = null)
 {
     private static readonly TimeSpan RejectedRetryAfter = TimeSpan.FromSeconds(1);
 
@@ -27,6 +28,7 @@ internal sealed partial class FanOutExecutor(
     private readonly TimeProvider _timeProvider = timeProvider;
     private readonly CancellationToken _stopping = stopping;
     private readonly DownstreamClient _client = client;
+    private readonly SourceFailureLog _failures = failureLog ?? new(logger, timeProvider, Configuration.LoggingOptions.DefaultFailureLogInterval);
 
     /// <summary>
     /// Runs every source and returns their results by source index once all are settled. Cancelling

@@ -2,9 +2,10 @@ namespace Gateway.Aggregation;
 
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 1, EventName = "SourceFailed", Level = LogLevel.Debug,
-        Message = "Aggregate {Aggregate}: source {Source} failed with {Kind}: {Reason}")]
-    public static partial void SourceFailed(ILogger logger, string aggregate, string source, string kind, string reason);
+    // Warning for a required source, Information for an optional one; throttled per source (SourceFailureLog).
+    [LoggerMessage(EventId = 1, EventName = "SourceFailed",
+        Message = "Aggregate {Aggregate}: source {Source} (required: {Required}) failed with {Kind}: {Reason}; trace {TraceId}; {Suppressed} earlier failures of this source not logged")]
+    public static partial void SourceFailed(ILogger logger, LogLevel level, string aggregate, string source, bool required, string kind, string reason, string traceId, int suppressed);
 
     [LoggerMessage(EventId = 2, EventName = "SourceCallUnexpectedError", Level = LogLevel.Error,
         Message = "Aggregate {Aggregate}: call of source {Source} failed unexpectedly")]

@@ -1,5 +1,6 @@
 using Gateway.Caching.Redis;
 using Gateway.Downstream;
+using Gateway.Logging;
 
 namespace Gateway.Caching;
 

@@ -24,6 +24,10 @@ public sealed record GatewayOptions
 
     public ManagementOptions Management { get; init; } = new();
 
+    public LoggingOptions Logging { get; init; } = new();
+
+    public DiagnosticsOptions Diagnostics { get; init; } = new();
+
     /// <summary>The aggregates, keyed by name; each becomes one endpoint named after its key.</summary>
     public Dictionary<string, AggregateOptions> Aggregates { get; init; } = [];
 }

@@ -83,6 +83,13 @@ internal sealed class DownstreamClient
                 }
             }
 
+            // The request id the gateway settled (Logging.RequestIdMiddleware), whatever else was propagated.
+            if (call.Context?.Request.Headers[Logging.RequestId.Header] is [{ } requestId])
+            {
+                headers.Remove(Logging.RequestId.Header);
+                headers.TryAddWithoutValidation(Logging.RequestId.Header, requestId);
+            }
+
             // The time left is the gateway's to say, whatever else was propagated.
             headers.Remove(downstream.BudgetHeader);
             var budget = call.TimeLeft;

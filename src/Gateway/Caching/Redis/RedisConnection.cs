@@ -1,3 +1,4 @@
+using Gateway.Logging;
 using StackExchange.Redis;
 
 namespace Gateway.Caching.Redis;

@@ -1,8 +1,9 @@
-namespace Gateway.Caching.Redis;
+namespace Gateway.Logging;
 
 /// <summary>
 /// Lets one log line through per window and counts the ones held back, so that a Redis that is down for an hour
-/// costs a Warning every half minute, not one per refresh.
+/// costs a Warning every half minute, not one per refresh, and a source that fails on every request costs one
+/// line per interval, not one per request. The line that gets through says how many were held back before it.
 /// </summary>
 internal sealed class LogThrottle(TimeProvider timeProvider, TimeSpan window)
 {

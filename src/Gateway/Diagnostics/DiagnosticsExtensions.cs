@@ -1,0 +1,23 @@
+using Gateway.Aggregation;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gateway.Diagnostics;
+
+public static class DiagnosticsExtensions
+{
+    /// <summary>Runs the thread-pool lag monitor (<c>Gateway:Diagnostics:LagWarning</c>) for the host's lifetime.</summary>
+    public static IServiceCollection AddGatewayDiagnostics(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddHostedService(sp =>
+        {
+            var options = sp.GetRequiredService<AggregationCatalog>().Options;
+            return new ThreadPoolLagMonitor(
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<ThreadPoolLagMonitor>>(),
+                options.Diagnostics.LagWarning,
+                options.Logging.FailureLogInterval);
+        });
+        return services;
+    }
+}
