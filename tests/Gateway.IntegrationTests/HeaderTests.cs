@@ -17,7 +17,7 @@ public sealed class HeaderTests
         await using var downstream = await StartDownstreamAsync();
         await using var gateway = await StartGatewayAsync(downstream);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/agg/42");
-        request.Headers.Add("X-Request-Id", "req-1");
+        request.Headers.Add("X-Tenant", "req-1");
         request.Headers.Add("Accept-Language", "de-CH");
         request.Headers.Add("X-Secret", "s3cret");
         request.Headers.Add("Authorization", "Bearer token");
@@ -27,7 +27,7 @@ public sealed class HeaderTests
 
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         var call = Assert.Single(downstream.Requests);
-        Assert.Equal("req-1", call.Headers["X-Request-Id"]);
+        Assert.Equal("req-1", call.Headers["X-Tenant"]);
         Assert.Equal("de-CH", call.Headers["Accept-Language"]);
         Assert.False(call.Headers.ContainsKey("X-Secret"));
         Assert.False(call.Headers.ContainsKey("Authorization"));
@@ -46,14 +46,14 @@ public sealed class HeaderTests
         var response = await SendRawAsync(gateway.BaseAddress,
             "GET /agg/42 HTTP/1.1\r\n" +
             $"Host: {gateway.BaseAddress.Authority}\r\n" +
-            "Connection: X-Request-Id\r\n" +
-            "X-Request-Id: req-1\r\n" +
+            "Connection: X-Tenant\r\n" +
+            "X-Tenant: req-1\r\n" +
             "Accept-Language: de-CH\r\n" +
             "\r\n");
 
         Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
         var call = Assert.Single(downstream.Requests);
-        Assert.False(call.Headers.ContainsKey("X-Request-Id"), "a header the client declared hop-by-hop went downstream");
+        Assert.False(call.Headers.ContainsKey("X-Tenant"), "a header the client declared hop-by-hop went downstream");
         Assert.Equal("de-CH", call.Headers["Accept-Language"]);
     }
 
@@ -72,14 +72,14 @@ public sealed class HeaderTests
             $"Host: {gateway.BaseAddress.Authority}\r\n" +
             "Connection: close\r\n" +
             "Accept-Language: de-CH\r\n" +
-            $"X-Request-Id: {value}\r\n" +
+            $"X-Tenant: {value}\r\n" +
             "\r\n",
             wholeAnswer: true);
 
         Assert.StartsWith("HTTP/1.1 400", response, StringComparison.Ordinal);
         Assert.Contains("Content-Type: application/problem+json", response, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("X-Aggregate-Complete: false", response, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("\"header\":\"X-Request-Id\"", response, StringComparison.Ordinal);
+        Assert.Contains("\"header\":\"X-Tenant\"", response, StringComparison.Ordinal);
         Assert.Empty(downstream.Requests);
     }
 
@@ -92,13 +92,13 @@ public sealed class HeaderTests
         var response = await SendRawAsync(gateway.BaseAddress,
             "GET /agg/42 HTTP/1.1\r\n" +
             $"Host: {gateway.BaseAddress.Authority}\r\n" +
-            "X-Request-Id: a\tb\r\n" +
+            "X-Tenant: a\tb\r\n" +
             "X-Other: a\u0001b\r\n" +
             "\r\n");
 
         Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
         var call = Assert.Single(downstream.Requests);
-        Assert.Equal("a\tb", call.Headers["X-Request-Id"]);
+        Assert.Equal("a\tb", call.Headers["X-Tenant"]);
         Assert.False(call.Headers.ContainsKey("X-Other"));
     }
 
@@ -134,6 +134,6 @@ public sealed class HeaderTests
     private static Task<TestGateway> StartGatewayAsync(TestDownstream downstream) =>
         TestGateway.StartAsync(new GatewayConfig()
             .Cluster("users", downstream.BaseAddress)
-            .PropagateHeaders("X-Request-Id", "Accept-Language")
+            .PropagateHeaders("X-Tenant", "Accept-Language")
             .Aggregate("agg", "/agg/{id}", a => a.Source("profile", "users", "/users/{id}", required: true)));
 }

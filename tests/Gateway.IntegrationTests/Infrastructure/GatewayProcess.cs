@@ -131,7 +131,7 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     public override string ToString() => $"stdout: {StandardOutput}{Environment.NewLine}stderr: {StandardError}";
 
-    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    [GeneratedRegex(@"Now listening on: (http://[^\s""]+)")]
     private static partial Regex ListeningLine();
 
     private void Append(StringBuilder output, string? line)

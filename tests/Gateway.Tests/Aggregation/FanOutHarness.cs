@@ -5,6 +5,7 @@ using Gateway.Aggregation;
 using Gateway.Downstream;
 using Gateway.Tests.Configuration;
 using Gateway.Tests.Downstream;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Time.Testing;
@@ -17,7 +18,7 @@ internal sealed class FanOutHarness : IDisposable
     private readonly AggregationCatalog _catalog;
     private readonly CancellationTokenSource _stopping = new();
 
-    public FanOutHarness(JsonObject aggregate, Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> handler, JsonObject? downstreams = null, JsonObject? gateway = null)
+    public FanOutHarness(JsonObject aggregate, Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> handler, JsonObject? downstreams = null, JsonObject? gateway = null, ILogger<FanOutExecutor>? logger = null)
     {
         var config = new JsonObject
         {
@@ -40,7 +41,7 @@ internal sealed class FanOutHarness : IDisposable
         ProxyState.AddCluster("users", "http://users.test/");
         ProxyState.AddCluster("orders", "http://orders.test/base/");
         var client = new DownstreamClient(ProxyState, [], [], Time);
-        Executor = new FanOutExecutor(client, Time, NullLogger<FanOutExecutor>.Instance, _catalog.Options.Deadline.MinBudget, _stopping.Token);
+        Executor = new FanOutExecutor(client, Time, logger ?? NullLogger<FanOutExecutor>.Instance, _catalog.Options.Deadline.MinBudget, _stopping.Token);
     }
 
     public TestProxyState ProxyState { get; }

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Gateway.Aggregation;
+using Gateway.Tests.Configuration;
+using Gateway.Tests.Logging;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using static Gateway.Tests.Aggregation.FanOutHarness;
+
+namespace Gateway.Tests.Aggregation;
+
+public sealed class SourceFailureLogTests
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
+
+    private readonly FakeTimeProvider _time = new();
+    private readonly FieldLogger<FanOutExecutor> _logger = new();
+    private readonly AggregateDefinition _aggregate = Compile();
+
+    private SourceDefinition Required => _aggregate.Sources.Single(s => s.Name == "profile");
+
+    private SourceDefinition Optional => _aggregate.Sources.Single(s => s.Name == "orders");
+
+    private static SourceResult Unavailable => SourceResult.Failed(SourceOutcome.Unavailable, 3, "the users service is unavailable");
+
+    [Fact]
+    public void Report_RequiredSourceFails_LogsAWarningWithAggregateSourceKindAndTraceId()
+    {
+        using var activity = new Activity("request").SetIdFormat(ActivityIdFormat.W3C).Start();
+
+        new SourceFailureLog(_logger, _time, Interval).Report("dash", Required, Unavailable);
+
+        var line = Assert.Single(_logger.Lines);
+        Assert.Equal(LogLevel.Warning, line.Level);
+        Assert.Equal("SourceFailed", line.EventId.Name);
+        Assert.Equal("dash", line.Fields["Aggregate"]);
+        Assert.Equal("profile", line.Fields["Source"]);
+        Assert.Equal(true, line.Fields["Required"]);
+        Assert.Equal("unavailable", line.Fields["Kind"]);
+        Assert.Equal("the users service is unavailable", line.Fields["Reason"]);
+        Assert.Equal(activity.TraceId.ToHexString(), line.Fields["TraceId"]);
+        Assert.Equal(0, line.Fields["Suppressed"]);
+    }
+
+    [Fact]
+    public void Report_OptionalSourceFails_LogsInformation()
+    {
+        new SourceFailureLog(_logger, _time, Interval).Report("dash", Optional, SourceResult.Failed(SourceOutcome.Timeout, 500, "timed out"));
+
+        var line = Assert.Single(_logger.Lines);
+        Assert.Equal(LogLevel.Information, line.Level);
+        Assert.Equal("orders", line.Fields["Source"]);
+        Assert.Equal(false, line.Fields["Required"]);
+        Assert.Equal("timeout", line.Fields["Kind"]);
+    }
+
+    [Fact]
+    public void Report_SourceCancelledByTheClientOrFailFast_LogsDebugOnly()
+    {
+        new SourceFailureLog(_logger, _time, Interval).Report("dash", Required, SourceResult.Failed(SourceOutcome.Cancelled, 1, "cancelled: the client went away"));
+
+        Assert.Equal(LogLevel.Debug, Assert.Single(_logger.Lines).Level);
+    }
+
+    [Fact]
+    public void Report_ThousandFailuresAtOnce_WritesOneLineThenTheSuppressedCountAfterTheInterval()
+    {
+        var log = new SourceFailureLog(_logger, _time, Interval);
+
+        for (var i = 0; i < 1000; i++)
+        {
+            log.Report("dash", Required, Unavailable);
+        }
+
+        Assert.Single(_logger.Lines);
+        _time.Advance(Interval - TimeSpan.FromMilliseconds(1));
+        log.Report("dash", Required, Unavailable);
+        Assert.Single(_logger.Lines);
+
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        log.Report("dash", Required, Unavailable);
+
+        Assert.Equal([0, 1000], _logger.Lines.Select(l => l.Fields["Suppressed"]));
+        Assert.Contains("1000 earlier failures of this source not logged", _logger.Lines[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Report_TwoSourcesAndTwoAggregates_AreThrottledEachOnTheirOwn()
+    {
+        var log = new SourceFailureLog(_logger, _time, Interval);
+
+        for (var i = 0; i < 10; i++)
+        {
+            log.Report("dash", Required, Unavailable);
+            log.Report("dash", Optional, Unavailable);
+            log.Report("other", Required, Unavailable);
+        }
+
+        Assert.Equal(3, _logger.Lines.Count);
+    }
+
+    [Fact]
+    public void Report_IntervalZero_LogsEveryFailure()
+    {
+        var log = new SourceFailureLog(_logger, _time, TimeSpan.Zero);
+
+        for (var i = 0; i < 5; i++)
+        {
+            log.Report("dash", Required, Unavailable);
+        }
+
+        Assert.Equal(5, _logger.Lines.Count);
+    }
+
+    [Fact]
+    public void Report_LoggerAboveWarning_TouchesNoThrottle()
+    {
+        var quiet = new FieldLogger<FanOutExecutor> { MinLevel = LogLevel.Error };
+        var log = new SourceFailureLog(quiet, _time, Interval);
+
+        log.Report("dash", Required, Unavailable);
+
+        Assert.Empty(quiet.Lines);
+    }
+
+    [Fact]
+    public async Task Execute_RequiredSourceAnswers500_TheExecutorLogsItsFailureAtWarning()
+    {
+        var logger = new FieldLogger<FanOutExecutor>();
+        using var harness = new FanOutHarness(
+            new JsonObject { ["Route"] = "/agg/{id}", ["Sources"] = new JsonObject { ["a"] = Source("users", "/a", required: true), ["b"] = Source("orders", "/b") } },
+            (request, _) => Task.FromResult(Json("{}", request.RequestUri!.AbsolutePath == "/a" ? HttpStatusCode.InternalServerError : HttpStatusCode.OK)),
+            logger: logger);
+
+        await harness.RunAsync().Within();
+
+        var line = Assert.Single(logger.Lines, l => l.EventId.Name == "SourceFailed");
+        Assert.Equal(LogLevel.Warning, line.Level);
+        Assert.Equal("agg", line.Fields["Aggregate"]);
+        Assert.Equal("a", line.Fields["Source"]);
+        Assert.Equal("http_status", line.Fields["Kind"]);
+    }
+
+    private static AggregateDefinition Compile()
+    {
+        var catalog = AggregationCatalogTests.Load("""
+            { "ReverseProxy": { "Clusters": { "users": { "Destinations": { "a": { "Address": "http://users.test/" } } } } },
+              "Gateway": { "Aggregates": { "dash": { "Route": "/d/{id}", "Sources": {
+                "profile": { "Cluster": "users", "Path": "/users/{id}", "Required": true },
+                "orders": { "Cluster": "users", "Path": "/orders/{id}" } } } } } }
+            """);
+        catalog.ThrowIfInvalid();
+        return catalog.Configured.Single();
+    }
+}
