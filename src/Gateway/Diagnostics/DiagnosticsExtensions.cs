@@ -9,7 +9,7 @@ public static class DiagnosticsExtensions
     public static IServiceCollection AddGatewayDiagnostics(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddHostedService(sp =>
+        services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<AggregationCatalog>().Options;
             return new ThreadPoolLagMonitor(
@@ -18,6 +18,7 @@ public static class DiagnosticsExtensions
                 options.Diagnostics.LagWarning,
                 options.Logging.FailureLogInterval);
         });
+        services.AddHostedService(sp => sp.GetRequiredService<ThreadPoolLagMonitor>());
         return services;
     }
 }

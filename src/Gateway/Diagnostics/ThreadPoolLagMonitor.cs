@@ -5,13 +5,15 @@ using Gateway.Telemetry;
 namespace Gateway.Diagnostics;
 
 /// <summary>
-/// The .NET counterpart of asyncio's debug mode: every <see cref="ProbeInterval"/> it queues a work item on the
-/// thread pool and measures how late it starts (scheduling lag). A pool starved by blocking code (sync over async,
-/// <c>.Result</c>, long CPU work on pool threads) shows as lag long before requests time out. Each measurement goes
-/// to the <c>gateway.threadpool.lag</c> histogram; one above <c>Gateway:Diagnostics:LagWarning</c> logs a Warning
-/// with the pool's thread and queue counts, at most one per interval.
+/// The .NET counterpart of asyncio's debug mode: every <see cref="ProbeInterval"/> a timer queues a work item on
+/// the thread pool, and the monitor measures how late it starts against the moment the timer was due (thread-pool
+/// scheduling lag: the wait for a free pool thread plus the wait behind queued work). A pool starved by blocking
+/// code (sync over async, <c>.Result</c>, long CPU work on pool threads) shows as lag long before requests time out.
+/// Each measurement goes to the <c>gateway.threadpool.lag</c> histogram; one above <c>Gateway:Diagnostics:LagWarning</c>
+/// logs a Warning with the pool's thread and queue counts, at most one per interval. One probe is in flight at a
+/// time: the next is armed when the last has run, so a starved pool gets no pile of probes.
 /// </summary>
-internal sealed class ThreadPoolLagMonitor : BackgroundService
+internal sealed class ThreadPoolLagMonitor : IHostedService, IDisposable
 {
     public const string InstrumentName = "gateway.threadpool.lag";
 
@@ -24,7 +26,10 @@ internal sealed class ThreadPoolLagMonitor : BackgroundService
     private readonly ILogger _logger;
     private readonly TimeSpan _lagWarning;
     private readonly LogThrottle _warnings;
-    private int _pending;
+    private readonly Lock _lock = new();
+    private ITimer? _timer;
+    private long _dueAt;
+    private bool _stopped;
 
     public ThreadPoolLagMonitor(TimeProvider timeProvider, ILogger<ThreadPoolLagMonitor> logger, TimeSpan lagWarning, TimeSpan warningInterval)
     {
@@ -34,23 +39,38 @@ internal sealed class ThreadPoolLagMonitor : BackgroundService
         _warnings = new LogThrottle(timeProvider, warningInterval);
     }
 
-    /// <summary>Queues one probe unless the previous one has not run yet (a starved pool gets no pile of probes).</summary>
-    public void Probe()
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _pending, 1) == 1)
+        lock (_lock)
         {
-            return;
+            _dueAt = DueFromNow();
+            _timer = _timeProvider.CreateTimer(static s => ((ThreadPoolLagMonitor)s!).Due(), this, ProbeInterval, Timeout.InfiniteTimeSpan);
         }
 
-        var queuedAt = _timeProvider.GetTimestamp();
-        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Monitor.Ran(state.QueuedAt), (Monitor: this, QueuedAt: queuedAt), preferLocal: false);
+        return Task.CompletedTask;
     }
 
-    /// <summary>A probe queued at <paramref name="queuedAt"/> started running now.</summary>
-    public void Ran(long queuedAt)
+    public Task StopAsync(CancellationToken cancellationToken)
     {
-        var lag = _timeProvider.GetElapsedTime(queuedAt);
-        Volatile.Write(ref _pending, 0);
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _stopped = true;
+            _timer?.Dispose();
+            _timer = null;
+        }
+    }
+
+    /// <summary>A probe the timer queued for <paramref name="dueAt"/> started running now; arms the next one.</summary>
+    public void Ran(long dueAt)
+    {
+        var now = _timeProvider.GetTimestamp();
+        var lag = now > dueAt ? _timeProvider.GetElapsedTime(dueAt, now) : TimeSpan.Zero;
         Lag.Record(lag.TotalMilliseconds);
         if (lag > _lagWarning && _warnings.TryEnter(out var suppressed))
         {
@@ -58,21 +78,28 @@ internal sealed class ThreadPoolLagMonitor : BackgroundService
             Log.ThreadPoolLag(_logger, (long)lag.TotalMilliseconds, (long)_lagWarning.TotalMilliseconds, ThreadPool.ThreadCount, minThreads,
                 ThreadPool.PendingWorkItemCount, ThreadPool.CompletedWorkItemCount, suppressed);
         }
-    }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(ProbeInterval, _timeProvider);
-        try
+        lock (_lock)
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            if (!_stopped && _timer is not null)
             {
-                Probe();
+                _dueAt = DueFromNow();
+                _timer.Change(ProbeInterval, Timeout.InfiniteTimeSpan);
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // The host is stopping.
-        }
     }
+
+    // The timer's callback: queue the probe behind whatever work is waiting.
+    private void Due()
+    {
+        long dueAt;
+        lock (_lock)
+        {
+            dueAt = _dueAt;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Monitor.Ran(state.DueAt), (Monitor: this, DueAt: dueAt), preferLocal: false);
+    }
+
+    private long DueFromNow() => _timeProvider.GetTimestamp() + (long)(ProbeInterval.TotalSeconds * _timeProvider.TimestampFrequency);
 }

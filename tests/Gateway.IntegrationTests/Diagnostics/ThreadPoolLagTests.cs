@@ -33,7 +33,9 @@ public sealed class ThreadPoolLagTests
             }
         });
         listener.Start();
-        var config = new GatewayConfig();
+        var config = new GatewayConfig()
+            .Cluster("users", new Uri($"http://127.0.0.1:{Ports.Closed()}/"))
+            .Aggregate("agg", "/agg/{id}", a => a.Source("profile", "users", "/users/{id}"));
         config.Gateway["Diagnostics"] = new System.Text.Json.Nodes.JsonObject { ["LagWarning"] = "200ms" };
         await using var gateway = await TestGateway.StartAsync(config);
 

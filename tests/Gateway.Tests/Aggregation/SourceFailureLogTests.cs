@@ -125,7 +125,7 @@ public sealed class SourceFailureLogTests
     }
 
     [Fact]
-    public async Task Execute_RequiredSourceAnswers500_TheExecutorLogsItsFailureAtWarning()
+    public async Task Execute_RequiredSourceAnswers500_TheExecutorLogsItsFailureAtWarningAndTheCutOffSourceAtDebug()
     {
         var logger = new FieldLogger<FanOutExecutor>();
         using var harness = new FanOutHarness(
@@ -135,8 +135,10 @@ public sealed class SourceFailureLogTests
 
         await harness.RunAsync().Within();
 
-        var line = Assert.Single(logger.Lines, l => l.EventId.Name == "SourceFailed");
+        var line = Assert.Single(logger.Lines, l => l.EventId.Name == "SourceFailed" && l.Level >= LogLevel.Information);
         Assert.Equal(LogLevel.Warning, line.Level);
+        // b was cut off by fail-fast: not a failure of its own.
+        Assert.Equal(LogLevel.Debug, Assert.Single(logger.Lines, l => (string?)l.Fields["Source"] == "b").Level);
         Assert.Equal("agg", line.Fields["Aggregate"]);
         Assert.Equal("a", line.Fields["Source"]);
         Assert.Equal("http_status", line.Fields["Kind"]);

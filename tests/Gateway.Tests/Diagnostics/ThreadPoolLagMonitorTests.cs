@@ -49,13 +49,13 @@ public sealed class ThreadPoolLagMonitorTests : IDisposable
     public void Dispose() => _listener.Dispose();
 
     [Fact]
-    public void Ran_ProbeStartedLaterThanLagWarning_LogsAWarningWithThePoolsCounts()
+    public void Ran_ProbeStartedLaterThanLagWarningAfterItWasDue_LogsAWarningWithThePoolsCounts()
     {
         using var monitor = Monitor();
-        var queuedAt = _time.GetTimestamp();
+        var dueAt = _time.GetTimestamp();
         _time.Advance(TimeSpan.FromMilliseconds(250));
 
-        monitor.Ran(queuedAt);
+        monitor.Ran(dueAt);
 
         var line = Assert.Single(_logger.Lines);
         Assert.Equal(LogLevel.Warning, line.Level);
@@ -69,13 +69,13 @@ public sealed class ThreadPoolLagMonitorTests : IDisposable
     }
 
     [Fact]
-    public void Ran_ProbeStartedWithinLagWarning_RecordsTheLagWithoutAWarning()
+    public void Ran_ProbeStartedWithinLagWarningAfterItWasDue_RecordsTheLagWithoutAWarning()
     {
         using var monitor = Monitor();
-        var queuedAt = _time.GetTimestamp();
+        var dueAt = _time.GetTimestamp();
         _time.Advance(LagWarning);
 
-        monitor.Ran(queuedAt);
+        monitor.Ran(dueAt);
 
         Assert.Empty(_logger.Lines);
         Assert.Contains(100.0, Measured);
@@ -88,9 +88,9 @@ public sealed class ThreadPoolLagMonitorTests : IDisposable
 
         for (var i = 0; i < 50; i++)
         {
-            var queuedAt = _time.GetTimestamp();
+            var dueAt = _time.GetTimestamp();
             _time.Advance(TimeSpan.FromMilliseconds(150));
-            monitor.Ran(queuedAt);
+            monitor.Ran(dueAt);
         }
 
         // 50 probes of 150 ms: 7.5 s, within one interval.
@@ -105,7 +105,7 @@ public sealed class ThreadPoolLagMonitorTests : IDisposable
     }
 
     [Fact]
-    public async Task Execute_TimeProviderTicks_QueuesProbesThatMeasure()
+    public async Task Start_TimeProviderTicks_QueuesProbesThatRecordTheLagUntilStopped()
     {
         using var monitor = Monitor();
         await monitor.StartAsync(CancellationToken.None);
@@ -113,25 +113,27 @@ public sealed class ThreadPoolLagMonitorTests : IDisposable
         {
             Assert.Empty(Measured);
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            for (var tick = 1; tick <= 3; tick++)
+            while (Measured.Length < 3)
             {
-                // Each tick of the monitor's timer queues one probe on the real pool; fake time stands still
-                // until it has run, so the lag it reports is zero.
+                // The monitor's timer (on the fake clock) queues one probe on the real pool; once it has run, the next is armed.
                 _time.Advance(ThreadPoolLagMonitor.ProbeInterval);
-                while (Measured.Length < tick)
-                {
-                    await Task.Delay(5, limit.Token);
-                }
+                await Task.Delay(50, limit.Token);
             }
 
-            Assert.Equal(3, Measured.Length);
-            Assert.All(Measured, m => Assert.Equal(0.0, m));
-            Assert.Empty(_logger.Lines);
+            // Lag is measured on the fake clock: a probe that ran before the next Advance reports 0 ms.
+            Assert.Contains(0.0, Measured);
         }
         finally
         {
             await monitor.StopAsync(CancellationToken.None);
         }
+
+        // Stopped: once a probe still in flight has run, no timer is left to queue another.
+        await Task.Delay(100);
+        var count = Measured.Length;
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await Task.Delay(100);
+        Assert.Equal(count, Measured.Length);
     }
 
     private ThreadPoolLagMonitor Monitor() => new(_time, _logger, LagWarning, Interval);
