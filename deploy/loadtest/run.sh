@@ -7,7 +7,7 @@
 #       [--duration 10] [--connections 128] [--warmup 3] [--timeout 10] [--knee-latency 3]
 #       [--knee-throughput 0.95] [--knee-errors 0.01] [--stop-after 2] [--header 'Name: value'] [--out DIR]
 #
-# Every flag has an environment variable of the same name in capitals (LOADTEST_URL, LOADTEST_RATES, ...).
+# Every flag has an environment variable of the same name in capitals (LOADTEST_URL, LOADTEST_RATES, ...), --header excepted.
 set -euo pipefail
 export LC_ALL=C
 
@@ -24,7 +24,7 @@ stop_after=${LOADTEST_STOP_AFTER:-2}
 out=${LOADTEST_OUT:-loadtest-$(date -u +%Y%m%dT%H%M%SZ)}
 headers=()
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
 fail() { echo "run.sh: $*" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
     --stop-after) stop_after=$2; shift 2 ;;
     --header) headers+=(-H "$2"); shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     *) fail "unknown argument '$1' (--help lists them)" ;;
   esac
 done
