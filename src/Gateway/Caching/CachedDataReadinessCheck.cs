@@ -5,9 +5,6 @@ namespace Gateway.Caching;
 /// <summary>Unhealthy until every <c>Required</c> dataset has loaded once; after that a failing refresh does not make the gateway unready (it serves the stale copy, then says <c>stale_expired</c>).</summary>
 internal sealed class CachedDataReadinessCheck(DatasetRegistry datasets) : IHealthCheck
 {
-    /// <summary>The tag of the checks <c>/health/ready</c> runs; a check of your own with this tag is run too.</summary>
-    public const string ReadyTag = "ready";
-
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var waiting = datasets.All.Where(d => d.Definition.Required && d.Copy is null).Select(d => d.Name).ToList();

@@ -1,6 +1,7 @@
 using Gateway.Aggregation;
 using Gateway.Caching.Redis;
 using Gateway.Downstream;
+using Gateway.Health;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gateway.Caching;
@@ -42,7 +43,7 @@ public static class CachingExtensions
             sp.GetRequiredService<RefreshScheduler>(),
             sp.GetRequiredService<AggregationCatalog>().Options.Refresh.Workers,
             sp.GetRequiredService<DatasetRegistry>()));
-        services.AddHealthChecks().AddCheck<CachedDataReadinessCheck>("cached-data", tags: [CachedDataReadinessCheck.ReadyTag]);
+        services.AddHealthChecks().AddCheck<CachedDataReadinessCheck>("cached-data", tags: [HealthExtensions.ReadyTag]);
         return services;
     }
 

@@ -1,4 +1,3 @@
-using Gateway.Caching;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace Gateway.Health;
@@ -8,24 +7,36 @@ public static class HealthExtensions
     /// <summary>Liveness: the process answers; runs no check.</summary>
     public const string LivePath = "/health/live";
 
-    /// <summary>Readiness: runs every health check tagged <c>ready</c> (the cached data's first loads, and any added with that tag).</summary>
+    /// <summary>Readiness: runs every health check tagged <see cref="ReadyTag"/>.</summary>
     public const string ReadyPath = "/health/ready";
 
-    /// <summary>Registers ASP.NET Core's health checks; each concern adds its own (the cached data adds its readiness).</summary>
+    /// <summary>The tag of the checks <c>/health/ready</c> runs; a check of your own with this tag is run too.</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>
+    /// Registers ASP.NET Core's health checks with the gateway's readiness checks: the configuration is in effect
+    /// (<c>configuration</c>) and every cluster has an available destination (<c>clusters</c>). Other concerns add
+    /// their own (the cached data adds <c>cached-data</c>).
+    /// </summary>
     public static IServiceCollection AddGatewayHealth(this IServiceCollection services)
     {
-        services.AddHealthChecks();
+        services.AddHealthChecks()
+            .AddCheck<ConfigurationReadinessCheck>("configuration", tags: [ReadyTag])
+            .AddCheck<ClusterAvailabilityCheck>("clusters", tags: [ReadyTag]);
         return services;
     }
 
     /// <summary>
     /// Maps <c>/health/live</c> (200 while the process runs) and <c>/health/ready</c> (503 until every check
-    /// tagged <c>ready</c> is healthy). Add checks of your own with <c>AddHealthChecks().AddCheck(..., tags: ["ready"])</c>.
+    /// tagged <c>ready</c> is healthy), both answering JSON. Add checks of your own with
+    /// <c>AddHealthChecks().AddCheck(..., tags: [HealthExtensions.ReadyTag])</c>.
     /// </summary>
     public static IEndpointRouteBuilder MapGatewayHealth(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false }).ExcludeFromDescription();
-        endpoints.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(CachedDataReadinessCheck.ReadyTag) }).ExcludeFromDescription();
+        endpoints.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponseWriter.WriteAsync })
+            .ExcludeFromDescription();
+        endpoints.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = HealthResponseWriter.WriteAsync })
+            .ExcludeFromDescription();
         return endpoints;
     }
 }

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Staging load test: ramps the offered rate against one gateway URL in steps with `hey` (Debian package `hey`),
+# prints requests/s, p50, p99 and the share of non-200 answers per step, finds the knee and writes a plot
+# (plot.svg) of throughput and latency against offered load. How to read it: deploy/loadtest/README.md.
+#
+#   deploy/loadtest/run.sh --url http://staging-gateway/api/dashboard/42 [--rates 100,200,400,800,1600]
+#       [--duration 10] [--connections 128] [--warmup 3] [--timeout 10] [--knee-latency 3]
+#       [--knee-throughput 0.95] [--knee-errors 0.01] [--stop-after 2] [--header 'Name: value'] [--out DIR]
+#
+# Every flag has an environment variable of the same name in capitals (LOADTEST_URL, LOADTEST_RATES, ...), --header excepted.
+set -euo pipefail
+export LC_ALL=C
+
+url=${LOADTEST_URL:-}
+rates=${LOADTEST_RATES:-100,200,400,800,1600,3200}
+duration=${LOADTEST_DURATION:-10}
+connections=${LOADTEST_CONNECTIONS:-128}
+warmup=${LOADTEST_WARMUP:-3}
+timeout=${LOADTEST_TIMEOUT:-10}
+knee_latency=${LOADTEST_KNEE_LATENCY:-3}
+knee_throughput=${LOADTEST_KNEE_THROUGHPUT:-0.95}
+knee_errors=${LOADTEST_KNEE_ERRORS:-0.01}
+stop_after=${LOADTEST_STOP_AFTER:-2}
+out=${LOADTEST_OUT:-loadtest-$(date -u +%Y%m%dT%H%M%SZ)}
+headers=()
+
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
+fail() { echo "run.sh: $*" >&2; exit 2; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --url) url=$2; shift 2 ;;
+    --rates) rates=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --timeout) timeout=$2; shift 2 ;;
+    --knee-latency) knee_latency=$2; shift 2 ;;
+    --knee-throughput) knee_throughput=$2; shift 2 ;;
+    --knee-errors) knee_errors=$2; shift 2 ;;
+    --stop-after) stop_after=$2; shift 2 ;;
+    --header) headers+=(-H "$2"); shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    -h|--help) usage 0 ;;
+    *) fail "unknown argument '$1' (--help lists them)" ;;
+  esac
+done
+
+# Bounds: a load test against a shared environment must end, and soon.
+integer() { [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ] || fail "$1 must be a whole number from $3 to $4, not '$2'"; }
+decimal() { [[ $2 =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "$1 must be a number, not '$2'"; }
+[[ $url =~ ^https?://[^[:space:]]+$ ]] || fail "--url must be an http(s) URL of the gateway (an aggregate's route), not '$url'"
+[[ $rates =~ ^[0-9]+(,[0-9]+)*$ ]] || fail "--rates must be comma-separated whole requests/s, such as 100,200,400"
+IFS=, read -r -a steps <<<"$rates"
+[ "${#steps[@]}" -le 30 ] || fail "--rates: at most 30 steps"
+previous=0
+for rate in "${steps[@]}"; do
+  integer "a rate in --rates" "$rate" 1 1000000
+  [ "$rate" -gt "$previous" ] || fail "--rates must increase"
+  previous=$rate
+done
+integer --duration "$duration" 1 600
+integer --connections "$connections" 1 20000
+integer --warmup "$warmup" 0 60
+integer --timeout "$timeout" 1 120
+integer --stop-after "$stop_after" 0 30
+decimal --knee-latency "$knee_latency"
+decimal --knee-throughput "$knee_throughput"
+decimal --knee-errors "$knee_errors"
+command -v hey >/dev/null 2>&1 || fail "hey is not installed (apt-get install hey)"
+
+mkdir -p "$out"
+results=$out/results.tsv
+
+# One step: `hey -z` runs for the step's duration; `-c` workers each limited to rate/workers requests/s (`-q`).
+# A worker waits for its answer before sending the next, so when answers slow down the achieved rate falls
+# below the offered one: that shortfall, not only latency, shows saturation.
+# The workers are as many connections as allowed that share the step's requests (rate x duration) evenly, so each
+# sends a whole number of them (round rates give --connections itself or close to it: 3000 over 128 gives 120).
+run_step() { # rate seconds report-file
+  local rate=$1 seconds=$2 workers per_worker run_for
+  workers=$(awk -v n="$((rate * seconds))" -v c="$connections" 'BEGIN { for (w = (c < n ? c : n); w > 1; w--) if (n % w == 0) break; print w }')
+  per_worker=$(awk -v r="$rate" -v w="$workers" 'BEGIN { printf "%.6f", r / w }')
+  # A hey worker sends at 1/q, 2/q, ... after its start, and a worker waiting for its next tick when -z ends still
+  # sends that one. Ending half an interval before the step's duration makes each worker send exactly
+  # duration x q requests, the last at the duration (one fewer only when an answer takes over half an interval),
+  # where ending at the duration itself races the last tick.
+  run_for=$(awk -v d="$seconds" -v q="$per_worker" 'BEGIN { printf "%.3f", d - 0.5 / q }')
+  hey -z "${run_for}s" -c "$workers" -q "$per_worker" -t "$timeout" "${headers[@]}" "$url" >"$3" 2>&1 || true
+  echo "$workers"
+}
+
+# hey's summary: the latency distribution (its 99% line is missing below 100 answers: then the slowest answer
+# stands in), status codes and errors (connection failures, timeouts) with their counts. Rates are counts over
+# the step's duration (hey's own Requests/sec divides by a total that includes waiting for the last answers).
+summarize() { # report-file seconds -> "requests/s ok/s p50_ms p99_ms non200_share answered errors"
+  awk -v total="$2" '
+    /^ *Slowest:/ { slowest = $2 }
+    /^ *50% in / { p50 = $3 }
+    /^ *99% in / { p99 = $3 }
+    /^Status code distribution:/ { section = "status"; next }
+    /^Error distribution:/ { section = "errors"; next }
+    section == "status" && /^ *\[[0-9]+\]/ { code = $1; gsub(/[][]/, "", code); answered += $2; if (code == 200) ok += $2 }
+    section == "errors" && /^ *\[[0-9]+\]/ { count = $1; gsub(/[][]/, "", count); errors += count }
+    END {
+      if (p99 == "" || p99 == 0) p99 = slowest
+      all = answered + errors
+      printf "%.1f %.1f %.1f %.1f %.4f %d %d\n", all / total, ok / total, p50 * 1000, p99 * 1000,
+        (all > 0 ? (all - ok) / all : 1), answered, errors
+    }' "$1"
+}
+
+echo "load test of $url: steps ${rates} req/s, ${duration} s each, up to ${connections} connections; output in $out"
+if [ "$warmup" -gt 0 ]; then
+  run_step "${steps[0]}" "$warmup" "$out/warmup.txt" >/dev/null
+fi
+
+printf 'step\toffered\tconnections\trequests_per_s\tok_per_s\tp50_ms\tp99_ms\tnon200_share\tanswered\terrors\n' >"$results"
+printf '%4s %9s %6s %12s %10s %9s %9s %9s\n' step offered/s conns requests/s ok/s p50_ms p99_ms non-200
+knee=0
+first_p99=
+beyond=0
+index=0
+for rate in "${steps[@]}"; do
+  index=$((index + 1))
+  workers=$(run_step "$rate" "$duration" "$out/step-$index.txt")
+  read -r rps ok p50 p99 share answered errors <<<"$(summarize "$out/step-$index.txt" "$duration")"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$index" "$rate" "$workers" "$rps" "$ok" "$p50" "$p99" "$share" "$answered" "$errors" >>"$results"
+  printf '%4s %9s %6s %12s %10s %9s %9s %8.2f%%\n' "$index" "$rate" "$workers" "$rps" "$ok" "$p50" "$p99" "$(awk -v s="$share" 'BEGIN { print s * 100 }')"
+  # hey's workers wait for each answer: w workers at a p50 of t ms send at most about w x 1000 / t per second.
+  if awk -v w="$workers" -v p="$p50" -v r="$rate" 'BEGIN { exit !(p > 0 && w * 1000 / p < 1.2 * r) }'; then
+    echo "     note: $workers connections at p50 ${p50} ms can barely send ${rate}/s: this step measures the load tool too (raise --connections)"
+  fi
+  if [ -z "$first_p99" ]; then first_p99=$p99; fi
+  # The knee: the last step of the ramp, before the first that fails, where the gateway kept up with the offered
+  # rate (ok answers/s >= knee-throughput x offered), p99 stayed within knee-latency x the first step's, and
+  # non-200 answers and errors stayed at most knee-errors of all.
+  if awk -v ok="$ok" -v r="$rate" -v t="$knee_throughput" -v p="$p99" -v f="$first_p99" -v k="$knee_latency" -v s="$share" -v e="$knee_errors" \
+      'BEGIN { exit !(ok >= t * r && p <= k * (f > 0 ? f : 1) && s <= e) }'; then
+    if [ "$beyond" -eq 0 ]; then knee=$index; fi
+  else
+    beyond=$((beyond + 1))
+    if [ "$stop_after" -gt 0 ] && [ "$beyond" -ge "$stop_after" ] && [ "$index" -lt "${#steps[@]}" ]; then
+      echo "stopping: $beyond steps past the knee (--stop-after $stop_after)"
+      break
+    fi
+  fi
+done
+
+if [ "$knee" -gt 0 ]; then
+  knee_line=$(awk -F'\t' -v k="$knee" '$1 == k { printf "knee: step %s, %s req/s offered: %s ok/s, p50 %s ms, p99 %s ms, non-200 %.2f%%", $1, $2, $5, $6, $7, $8 * 100 }' "$results")
+else
+  knee_line="knee: none (the first step already failed the criteria: lower --rates)"
+fi
+echo "$knee_line"
+
+# The plot, as SVG written here (no plotting package needed): throughput above, latency below, against the
+# offered rate; steps evenly spaced along x; the knee as a dashed vertical line.
+awk -F'\t' -v knee="$knee" -v title="$url" -v kneeline="$knee_line" '
+  NR == 1 { next }
+  { n++; offered[n] = $2; rps[n] = $4; ok[n] = $5; p50[n] = $6; p99[n] = $7; share[n] = $8
+    if ($2 > ymaxT) ymaxT = $2; if ($4 > ymaxT) ymaxT = $4; if ($7 > ymaxL) ymaxL = $7 }
+  function esc(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s); gsub(/"/, "\\&quot;", s); return s }
+  function x(i) { return left + (n > 1 ? (i - 1) * (width / (n - 1)) : width / 2) }
+  function y(v, top, max) { return top + height - (max > 0 ? v / max * height : 0) }
+  function nice(v,   p, m) { if (v <= 0) return 1; p = 10 ^ int(log(v) / log(10)); m = v / p
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p }
+  function series(values, top, max, color, label, dash,   i, pts) {
+    pts = ""; for (i = 1; i <= n; i++) pts = pts sprintf("%.1f,%.1f ", x(i), y(values[i], top, max))
+    printf "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"%s\"/>\n", label, color, dash, pts
+    for (i = 1; i <= n; i++) printf "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", x(i), y(values[i], top, max), color }
+  function panel(top, max, unit, name,   t, v) {
+    printf "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#999\"/>\n", left, top, width, height
+    printf "<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"bold\">%s</text>\n", left, top - 8, name
+    for (t = 0; t <= 4; t++) { v = max * t / 4
+      printf "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", left, left + width, y(v, top, max), y(v, top, max)
+      printf "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%g %s</text>\n", left - 6, y(v, top, max) + 4, v, unit }
+    if (knee > 0) printf "<line class=\"knee\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#d62728\" stroke-dasharray=\"6,4\"/>\n", x(knee), x(knee), top, top + height }
+  END {
+    left = 90; width = 620; height = 220; topT = 80; topL = 370
+    maxT = nice(ymaxT); maxL = nice(ymaxL)
+    printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"680\" font-family=\"sans-serif\">\n"
+    printf "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+    printf "<text x=\"%d\" y=\"24\" font-size=\"15\" font-weight=\"bold\">Load test: %s</text>\n", left, esc(title)
+    printf "<text x=\"%d\" y=\"42\" font-size=\"12\">%s</text>\n", left, esc(kneeline)
+    panel(topT, maxT, "/s", "Throughput (requests/s) against offered load")
+    series(offered, topT, maxT, "#bbbbbb", "offered", " stroke-dasharray=\"2,3\"")
+    series(ok, topT, maxT, "#2ca02c", "ok", "")
+    series(rps, topT, maxT, "#1f77b4", "requests", " stroke-dasharray=\"5,3\"")
+    panel(topL, maxL, "ms", "Latency (ms) against offered load")
+    series(p50, topL, maxL, "#9467bd", "p50", "")
+    series(p99, topL, maxL, "#ff7f0e", "p99", "")
+    for (i = 1; i <= n; i++) {
+      printf "<text class=\"offered\" x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%s</text>\n", x(i), topL + height + 16, offered[i]
+      if (share[i] > 0) printf "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#d62728\" text-anchor=\"middle\">%.1f%% non-200</text>\n", x(i), topT + height + 14, share[i] * 100 }
+    printf "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">offered load (requests/s), one point per step</text>\n", left + width / 2, topL + height + 36
+    legend[1] = "offered|#bbbbbb"; legend[2] = "all answers/s|#1f77b4"; legend[3] = "200 answers/s|#2ca02c"
+    legend[4] = "p50 latency|#9467bd"; legend[5] = "p99 latency|#ff7f0e"; legend[6] = "knee|#d62728"
+    for (i = 1; i <= 6; i++) { split(legend[i], part, "|")
+      printf "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"%d\" font-size=\"11\">%s</text>\n", 20 + (i - 1) * 122, 650, part[2], 20 + (i - 1) * 122 + 16, 660, part[1] }
+    print "</svg>"
+  }' "$results" >"$out/plot.svg"
+
+echo "table: $results"
+echo "plot: $out/plot.svg"
