@@ -3,6 +3,7 @@ using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Demo;
 using Gateway.Health;
+using Gateway.Limits;
 using Gateway.Management;
 using Gateway.Proxy;
 
@@ -19,6 +20,7 @@ public static class GatewayHost
         var builder = WebApplication.CreateBuilder(args);
         builder.AddGatewayConfiguration();     // --config / GATEWAY_CONFIG, else the root appsettings.json
         builder.Services.AddProblemDetails();
+        builder.AddGatewayLimits();            // trusted proxies, rate limits, load shedding, CORS, Kestrel limits
         builder.Services.AddGatewayProxy(builder.Configuration);   // YARP: clusters, health, transport, routes
         builder.Services.AddAggregation();
         builder.Services.AddGatewayHealth();
@@ -27,6 +29,7 @@ public static class GatewayHost
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseGatewayLimits();                // forwarded headers, CORS, 503 past MaxConcurrentRequests, 429 past rate limits
         app.UseRequestTimeouts();              // a route's Timeout (YARP maps it onto ASP.NET Core's request timeouts)
         app.MapDemoDownstreams();              // in-process demo services under /demo (Demo:Enabled)
         app.MapAggregates();                   // one endpoint per configured aggregate
