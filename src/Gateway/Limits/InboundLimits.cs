@@ -35,7 +35,8 @@ internal sealed record InboundLimits
             var text = options.TrustedProxies[i]?.Trim() ?? "";
             if (text.Contains('/', StringComparison.Ordinal))
             {
-                if (IPNetwork.TryParse(text, out var network))
+                // "10.0.0.1/8" is refused, not read as 10.0.0.0/8: its author may have meant a single proxy.
+                if (IPNetwork.TryParse(text, out var network) && IPAddress.TryParse(text.AsSpan(0, text.IndexOf('/', StringComparison.Ordinal)), out var written) && written.Equals(network.BaseAddress))
                 {
                     networks.Add(network);
                 }
