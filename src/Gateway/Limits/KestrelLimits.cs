@@ -5,9 +5,9 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace Gateway.Limits;
 
 /// <summary>
-/// Kestrel's limits, read from Kestrel's own <c>Kestrel:Limits</c> section (Kestrel binds it); the gateway pins
-/// the value of each key below that the file leaves out, so that its documented defaults do not move with a
-/// Kestrel release, and refuses a value Kestrel would fail on, naming the key. No <c>Server</c> header, ever.
+/// Kestrel's limits, read from Kestrel's own section <c>Kestrel:Limits</c> (every <see cref="KestrelServerLimits"/>
+/// property). The gateway pins the defaults of the keys below, so that they do not move with a Kestrel release,
+/// and refuses a value of them that Kestrel would fail on, naming the key. No <c>Server</c> header, ever.
 /// </summary>
 internal static class KestrelLimits
 {
@@ -65,17 +65,16 @@ internal static class KestrelLimits
         }
     }
 
-    /// <summary>Sets every pinned limit the configuration does not set; turns the <c>Server</c> header off.</summary>
+    /// <summary>Sets the pinned defaults, then binds <c>Kestrel:Limits</c> over them; turns the <c>Server</c> header off.</summary>
     public static void Apply(KestrelServerOptions options, IConfiguration configuration)
     {
         options.AddServerHeader = false;
-        var section = configuration.GetSection(Section);
-        foreach (var (key, _, apply) in Defaults)
+        foreach (var (_, _, apply) in Defaults)
         {
-            if (!section.GetSection(key).Exists())
-            {
-                apply(options.Limits);
-            }
+            apply(options.Limits);
         }
+
+        // The host does not bind this section by itself (only endpoints and certificates under Kestrel).
+        configuration.GetSection(Section).Bind(options.Limits);
     }
 }

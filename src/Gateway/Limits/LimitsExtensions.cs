@@ -74,7 +74,7 @@ public static class LimitsExtensions
 
     /// <summary>
     /// Adds the inbound middleware, in this order: forwarded headers from trusted proxies, CORS, load shedding
-    /// (<c>MaxConcurrentRequests</c>, 503), rate limits (429). Call it first after <c>Build()</c>.
+    /// (<c>MaxConcurrentRequests</c>, 503), rate limits (429), a declared body over the limit (413). Call it first after <c>Build()</c>.
     /// </summary>
     public static WebApplication UseGatewayLimits(this WebApplication app)
     {
@@ -95,6 +95,7 @@ public static class LimitsExtensions
         }
 
         app.UseRateLimiter();
+        app.UseMiddleware<DeclaredBodyLimit>();
         return app;
     }
 

@@ -45,14 +45,18 @@ public sealed class KestrelLimitsTests
     }
 
     [Fact]
-    public void Apply_KeyConfigured_LeavesKestrelsBoundValueAlone()
+    public void Apply_KeysConfigured_TakeThePlaceOfTheDefaults()
     {
         var options = Skewed();
-        options.Limits.MaxRequestHeaderCount = 7;   // as Kestrel bound it from Kestrel:Limits
 
-        KestrelLimits.Apply(options, Configuration(("Kestrel:Limits:MaxRequestHeaderCount", "7")));
+        KestrelLimits.Apply(options, Configuration(
+            ("Kestrel:Limits:MaxRequestHeaderCount", "7"),
+            ("Kestrel:Limits:RequestHeadersTimeout", "00:00:10"),
+            ("Kestrel:Limits:MaxConcurrentConnections", "5000")));
 
         Assert.Equal(7, options.Limits.MaxRequestHeaderCount);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Limits.RequestHeadersTimeout);
+        Assert.Equal(5000, options.Limits.MaxConcurrentConnections);
         Assert.Equal(32 * 1024, options.Limits.MaxRequestHeadersTotalSize);
     }
 
