@@ -85,7 +85,9 @@ run_hey() {
     WRK_PID=$!
     wait "$WRK_PID" || rc=$?
     WRK_PID=""
-    if ((rc != 0)) || ! head -n 1 "$out" | grep -q '^response-time'; then
+    local first=""
+    read -r first <"$out" || true
+    if ((rc != 0)) || [[ $first != response-time* ]]; then
         cat "$out.err" >&2
         die "hey failed (exit $rc) against $url"
     fi
@@ -99,7 +101,9 @@ overload_percentile() {
         echo n/a
         return 0
     fi
-    sort -g "$file" | awk -v n="$n" -v p="$p" 'NR == int((n * p + 99) / 100) || (NR == n && int((n * p + 99) / 100) > n) { printf "%.1f", $1 * 1000; exit }'
+    # awk reads to the end: an early exit would break sort's pipe (SIGPIPE, fatal under pipefail).
+    sort -g "$file" | awk -v n="$n" -v p="$p" 'BEGIN { rank = int((n * p + 99) / 100); if (rank < 1) rank = 1 }
+        NR == rank { v = $1 } END { printf "%.1f", v * 1000 }'
 }
 
 # One measured run: hey for BENCH_DURATION at the given connections; results in OV["run.*"].
@@ -205,9 +209,10 @@ overload_print() {
         return 0
     fi
     local ratio p99_ratio rss_ratio
-    ratio=$(awk -v a="${OV[shed.ok_rps]}" -v b="${OV[peak]}" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
+    # (Parentheses: a bare ">" after printf would be awk's output redirection to a file.)
+    ratio=$(awk -v a="${OV[shed.ok_rps]}" -v b="${OV[peak]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
     p99_ratio=$(awk -v a="${OV[shed.ok_p99]}" -v b="${OV[$knee.ok_p99]}" 'BEGIN { if (a == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }')
-    rss_ratio=$(awk -v a="${OV[shed.rss]}" -v b="${OV[$knee.rss]}" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
+    rss_ratio=$(awk -v a="${OV[shed.rss]}" -v b="${OV[$knee.rss]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
     echo "  targets at $((knee * OVERLOAD_FACTOR)) connections with MaxConcurrentRequests $knee:"
     printf '    %-44s %8s   %s\n' "200s/s vs the peak >= 0.9x" "$ratio" "$(overload_verdict "$ratio" '>=' 0.9)"
     printf '    %-44s %8s   %s\n' "p99 of the 200s vs the knee's <= 1.5x" "$p99_ratio" "$(overload_verdict "$p99_ratio" '<=' 1.5)"
