@@ -204,6 +204,10 @@ overload_print() {
     done
     local knee=${OV[knee]}
     echo "  peak ${OV[peak]} answers/s; knee at $knee connections (fewest reaching 95 % of the peak)"
+    if ((${OV[uncapped.ok_rps]:-0} * 100 > ${OV[peak]} * 105)); then
+        echo "  WARNING: 4 x the knee answered more than the peak of the steps: the steps stop short of the real knee;" \
+            "add larger ones to BENCH_OVERLOAD_STEPS"
+    fi
     if [[ -n $OVERLOAD_SKIP ]]; then
         echo "  shed: skipped: $OVERLOAD_SKIP"
         return 0
