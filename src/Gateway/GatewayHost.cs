@@ -5,6 +5,7 @@ using Gateway.Demo;
 using Gateway.Diagnostics;
 using Gateway.Health;
 using Gateway.Logging;
+using Gateway.Limits;
 using Gateway.Management;
 using Gateway.Proxy;
 
@@ -22,6 +23,7 @@ public static class GatewayHost
         builder.AddGatewayConfiguration();     // --config / GATEWAY_CONFIG, else the root appsettings.json
         builder.AddGatewayLogging();           // Gateway:Logging:Json switches the console to JSON lines
         builder.Services.AddProblemDetails();
+        builder.AddGatewayLimits();            // trusted proxies, rate limits, load shedding, CORS, Kestrel limits
         builder.Services.AddGatewayProxy(builder.Configuration);   // YARP: clusters, health, transport, routes
         builder.Services.AddAggregation();
         builder.Services.AddGatewayHealth();
@@ -33,6 +35,7 @@ public static class GatewayHost
         var app = builder.Build();
         app.UseGatewayRequestId();             // X-Request-Id: settled, echoed, forwarded, in every log scope
         app.UseRouting();                      // after the request id, so routing's own lines carry it too
+        app.UseGatewayLimits();                // forwarded headers, CORS, 503 past MaxConcurrentRequests, 429 past rate limits
         app.UseRequestTimeouts();              // a route's Timeout (YARP maps it onto ASP.NET Core's request timeouts)
         app.MapDemoDownstreams();              // in-process demo services under /demo (Demo:Enabled)
         app.MapAggregates();                   // one endpoint per configured aggregate

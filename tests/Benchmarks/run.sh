@@ -35,6 +35,9 @@
 #                  memory after the run is compared with 1.2 x (MaxBytes + its idle RSS, read after its
 #                  first answer and before any load); 64 connections. The table says how many times the
 #                  bodies streamed through (warm-up and measured run: requests x body bytes) fill MaxBytes.
+#     overload     /agg/fast past the knee, with and without Gateway:RateLimiting:MaxConcurrentRequests; its
+#                  own gateways, load from hey -o csv so that 200s and 503s are timed apart; runs last,
+#                  after the table (see tests/Benchmarks/overload.sh). BENCH_ONLY=overload runs only it.
 #
 # Targets: fast: requests/s >= 1.0x baseline, CPU/request <= 0.9x, RSS <= 0.8x; staggered: p99 <= 66 ms;
 # hang: p99 <= 210 ms; passthrough: requests/s >= 0.9x plain YARP and p99 within 1 ms of it;
@@ -162,6 +165,10 @@ IDLE_LOAD="n/a"
 RESILIENCE_REFUSED=0        # the gateway refused Gateway:Downstreams:*:Resilience at start
 
 log() { printf '[bench] %s\n' "$*" >&2; }
+
+# The overload scenario (its own steps and table), sourced: it uses the helpers below.
+# shellcheck source=tests/Benchmarks/overload.sh
+source tests/Benchmarks/overload.sh
 
 die() {
     printf '[bench] ERROR: %s\n' "$*" >&2
@@ -1041,6 +1048,15 @@ main() {
     CLK_TCK=$(getconf CLK_TCK)
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/gateway-bench.XXXXXX")
 
+    if [[ ${BENCH_ONLY:-} == overload ]]; then
+        [[ ${BENCH_NO_BUILD:-0} == 1 ]] || { build_one src/Gateway; build_one tests/Benchmarks/Downstream; }
+        sample_idle_load
+        start_downstream
+        overload_run
+        overload_print
+        return 0
+    fi
+
     build_all
     sample_idle_load
     start_all
@@ -1063,6 +1079,9 @@ main() {
     print_targets
     print_disturbance
     print_server_logs
+
+    overload_run
+    overload_print
 }
 
 main "$@"

@@ -36,6 +36,13 @@ public sealed class AggregateBuilder
         return this;
     }
 
+    /// <summary>At most <paramref name="permitLimit"/> requests to this aggregate per <paramref name="window"/>, across all clients; over it a 429.</summary>
+    public AggregateBuilder WithRateLimit(int permitLimit, TimeSpan window)
+    {
+        _options = _options with { RateLimit = new RateLimitOptions { PermitLimit = permitLimit, Window = window } };
+        return this;
+    }
+
     /// <summary>Adds a source calling <paramref name="path"/> on cluster <paramref name="cluster"/>.</summary>
     public AggregateBuilder AddSource(string name, string cluster, string path, bool required = false, TimeSpan? timeout = null)
     {

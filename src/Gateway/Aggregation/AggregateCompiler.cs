@@ -50,6 +50,8 @@ internal static class AggregateCompiler
             Error(":MaxParallel", $"must be at least 1 (was {options.MaxParallel})");
         }
 
+        var rateLimit = Limits.FixedWindowLimit.From(options.RateLimit, key + ":RateLimit", errors);
+
         if (options.Sources.Count == 0)
         {
             Error(":Sources", "an aggregate needs at least one source");
@@ -202,6 +204,7 @@ internal static class AggregateCompiler
             Timeout = timeout,
             MaxParallel = options.MaxParallel,
             FailFast = options.FailFast,
+            RateLimit = rateLimit,
             Sources = sources,
             ClientValues = clientValues,
             ClientValueRequired = clientRequired,

@@ -23,6 +23,9 @@ internal sealed record AggregateDefinition
     /// <summary>Whether a failed required source ends the request at once, cancelling the calls still running.</summary>
     public required bool FailFast { get; init; }
 
+    /// <summary>Requests to this aggregate per window, across all clients; null for no limit.</summary>
+    public Limits.FixedWindowLimit? RateLimit { get; init; }
+
     /// <summary>Sources in the order they were declared; dependencies point into this array.</summary>
     public required IReadOnlyList<SourceDefinition> Sources { get; init; }
 

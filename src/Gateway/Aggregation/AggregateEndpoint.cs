@@ -15,6 +15,9 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
     {
         var started = timeProvider.GetTimestamp();
         var definition = plan.Definition;
+        // Every answer is about one request and may carry a user's data: no cache keeps it, no browser sniffs it.
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.XContentTypeOptions = "nosniff";
         var clientValues = new string?[definition.ClientValues.Count];
         for (var i = 0; i < clientValues.Length; i++)
         {

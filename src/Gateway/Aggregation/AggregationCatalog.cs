@@ -3,6 +3,7 @@ using Gateway.Caching.Redis;
 using Gateway.Configuration;
 using Gateway.Downstream;
 using Gateway.Health;
+using Gateway.Limits;
 using Gateway.Management;
 
 namespace Gateway.Aggregation;
@@ -37,6 +38,8 @@ internal sealed class AggregationCatalog
         Options.Logging.Check(_errors);
         Options.Diagnostics.Check(_errors);
         RedisConnection.CheckConfigured(Options.Cache.Redis, "Gateway:Cache:Redis", _errors);
+        Limits = InboundLimits.Create(Options, _errors);
+        KestrelLimits.Check(configuration, _errors);
 
         for (var i = 0; i < Options.PropagateHeaders.Count; i++)
         {
@@ -60,6 +63,9 @@ internal sealed class AggregationCatalog
     public GatewayOptions Options { get; }
 
     public DownstreamRegistry Downstreams { get; }
+
+    /// <summary>Trusted proxies, the per-client and concurrency limits, CORS (<c>Gateway:TrustedProxies</c>, <c>Gateway:RateLimiting</c>, <c>Gateway:Cors</c>).</summary>
+    public InboundLimits Limits { get; }
 
     /// <summary>The datasets declared under <c>Gateway:CachedData</c>.</summary>
     public DatasetRegistry Datasets { get; }

@@ -1,6 +1,7 @@
 using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Downstream;
+using Gateway.Limits;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gateway.Aggregation;
@@ -69,6 +70,7 @@ public static class AggregationExtensions
         return endpoints.MapMethods(definition.Route, [definition.Method], endpoint.HandleAsync)
             .WithName(definition.Name)
             .WithDisplayName($"aggregate {definition.Name}")
-            .WithMetadata(definition);
+            .WithMetadata(definition)
+            .RequireAggregateRateLimit(definition, services);
     }
 }

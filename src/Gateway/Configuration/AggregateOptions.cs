@@ -22,6 +22,10 @@ public sealed record AggregateOptions
     /// <value>Defaults to true.</value>
     public bool FailFast { get; init; } = true;
 
+    /// <summary>Requests to this aggregate per window, across all clients; over it a 429.</summary>
+    /// <value>Defaults to no limit.</value>
+    public RateLimitOptions? RateLimit { get; init; }
+
     /// <summary>The sources, keyed by the name they get in <c>data</c>.</summary>
     public Dictionary<string, SourceOptions> Sources { get; init; } = [];
 }

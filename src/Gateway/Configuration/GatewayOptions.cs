@@ -1,6 +1,6 @@
 namespace Gateway.Configuration;
 
-/// <summary>The <c>Gateway</c> section: downstream limits and resilience, header propagation, deadlines, cached data, the response cache, management and aggregates.</summary>
+/// <summary>The <c>Gateway</c> section: downstream limits and resilience, header propagation, deadlines, cached data, the response cache, management, inbound limits, CORS and aggregates.</summary>
 public sealed record GatewayOptions
 {
     /// <summary>Per-cluster limits and resilience, keyed by the YARP cluster id (case-insensitive).</summary>
@@ -27,6 +27,15 @@ public sealed record GatewayOptions
     public LoggingOptions Logging { get; init; } = new();
 
     public DiagnosticsOptions Diagnostics { get; init; } = new();
+
+    /// <summary>Proxies (addresses or CIDR networks) whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> are believed.</summary>
+    public List<string> TrustedProxies { get; init; } = [];
+
+    /// <summary>Inbound limits: per client address and at most so many requests at once.</summary>
+    public RateLimitingOptions RateLimiting { get; init; } = new();
+
+    /// <summary>Cross-origin requests from browsers; off unless origins are listed.</summary>
+    public CorsPolicyOptions Cors { get; init; } = new();
 
     /// <summary>The aggregates, keyed by name; each becomes one endpoint named after its key.</summary>
     public Dictionary<string, AggregateOptions> Aggregates { get; init; } = [];

@@ -1,0 +1,26 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace Gateway.Limits;
+
+/// <summary>
+/// <c>Gateway:Aggregates:{name}:RateLimit</c> as an endpoint policy of ASP.NET Core's rate limiter: one fixed
+/// window for the aggregate, shared by all clients (it protects the aggregate's downstreams; fairness between
+/// clients is the per-client limit's job).
+/// </summary>
+internal sealed class AggregateRateLimitPolicy(string aggregate, FixedWindowLimit limit, ILogger logger) : IRateLimiterPolicy<string>
+{
+    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => (context, _) =>
+    {
+        Log.RequestRateLimited(logger, context.HttpContext.Request.Method, context.HttpContext.GetEndpoint()?.DisplayName, "aggregate");
+        return new ValueTask(LimitRejection.WriteRateLimitedAsync(context.HttpContext, context.Lease, "aggregate"));
+    };
+
+    public RateLimitPartition<string> GetPartition(HttpContext httpContext) =>
+        RateLimitPartition.GetFixedWindowLimiter(aggregate, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = limit.PermitLimit,
+            Window = limit.Window,
+            QueueLimit = 0,
+        });
+}

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.RateLimiting;
+using Gateway.Aggregation;
+
+namespace Gateway.Limits;
+
+/// <summary>
+/// The answers of the inbound limits: 429 (a rate limit) and 503 (overload), problem+json with <c>Retry-After</c>.
+/// The bodies are encoded once and written as bytes, not through <c>IProblemDetailsService</c>: under a flood or
+/// overload, refusing a request must cost far less than serving one.
+/// </summary>
+internal static class LimitRejection
+{
+    /// <summary>Seconds a shed client is asked to wait: overload is momentary and clients retry with backoff.</summary>
+    public const int OverloadRetryAfterSeconds = 1;
+
+    private static readonly byte[] OverloadedBody = Encode(
+        StatusCodes.Status503ServiceUnavailable,
+        "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+        "Overloaded",
+        "The gateway is handling as many requests as it is configured to; retry shortly.");
+
+    // One body per scope and Retry-After: a handful, since windows come from the configuration.
+    private static readonly ConcurrentDictionary<(string Scope, long Seconds), byte[]> RateLimitedBodies = new();
+
+    public static Task WriteRateLimitedAsync(HttpContext context, RateLimitLease lease, string scope)
+    {
+        // The limiter's own figure (for a fixed window: the window), rounded up to whole seconds, at least 1.
+        var seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
+            ? Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds))
+            : 1;
+        var body = RateLimitedBodies.GetOrAdd((scope, seconds), key => Encode(
+            StatusCodes.Status429TooManyRequests,
+            "https://tools.ietf.org/html/rfc6585#section-4",
+            "Too many requests",
+            $"The {key.Scope} request limit is reached; retry after {key.Seconds.ToString(CultureInfo.InvariantCulture)} s."));
+        return WriteAsync(context, StatusCodes.Status429TooManyRequests, seconds, body);
+    }
+
+    public static Task WriteOverloadedAsync(HttpContext context) =>
+        WriteAsync(context, StatusCodes.Status503ServiceUnavailable, OverloadRetryAfterSeconds, OverloadedBody);
+
+    private static Task WriteAsync(HttpContext context, int status, long retryAfterSeconds, byte[] body)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/problem+json";
+        response.ContentLength = body.Length;
+        var headers = response.Headers;
+        headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        headers.CacheControl = "no-store";
+        headers.XContentTypeOptions = "nosniff";
+        if (GatewayTraffic.Aggregate(context) is not null)
+        {
+            // Every answer of an aggregate says whether it is complete, the refusals included.
+            headers[AggregateEndpoint.CompleteHeader] = "false";
+        }
+
+        return response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+
+    private static byte[] Encode(int status, string type, string title, string detail)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", type);
+            writer.WriteString("title", title);
+            writer.WriteNumber("status", status);
+            writer.WriteString("detail", detail);
+            writer.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,108 @@
+using Gateway.Aggregation;
+using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Gateway.Limits;
+
+public static class LimitsExtensions
+{
+    /// <summary>
+    /// Registers the inbound limits from the validated configuration: trusted proxies (forwarded headers), the
+    /// per-client rate limit and the per-aggregate ones (ASP.NET Core's rate limiter), CORS, Kestrel's limits and
+    /// no <c>Server</c> header.
+    /// </summary>
+    public static WebApplicationBuilder AddGatewayLimits(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        builder.WebHost.ConfigureKestrel(kestrel => KestrelLimits.Apply(kestrel, configuration));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, ServerHeaderRemoval>());
+
+        services.AddOptions<ForwardedHeadersOptions>().Configure<AggregationCatalog>((options, catalog) =>
+        {
+            var limits = catalog.Limits;
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // Only the listed proxies, not the loopback ones ASP.NET Core trusts by default.
+            options.KnownProxies.Clear();
+            options.KnownIPNetworks.Clear();
+            foreach (var address in limits.TrustedAddresses)
+            {
+                options.KnownProxies.Add(address);
+            }
+
+            foreach (var network in limits.TrustedNetworks)
+            {
+                options.KnownIPNetworks.Add(network);
+            }
+
+            // Every hop whose sender is trusted is unwrapped, right to left, and the first untrusted address is the
+            // client: a chain of trusted load balancers works, and what a client wrote into the header itself
+            // (left of the first trusted hop) is never believed.
+            options.ForwardLimit = null;
+        });
+
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<AggregationCatalog, ILoggerFactory>((options, catalog, loggers) =>
+        {
+            var logger = loggers.CreateLogger(typeof(LimitsExtensions).FullName!);
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.OnRejected = (context, _) =>
+            {
+                // The aggregates' policies answer for themselves; this is the per-client limit's answer.
+                Log.RequestRateLimited(logger, context.HttpContext.Request.Method, context.HttpContext.GetEndpoint()?.DisplayName, "per-client");
+                return new ValueTask(LimitRejection.WriteRateLimitedAsync(context.HttpContext, context.Lease, "per-client"));
+            };
+            if (catalog.Limits.PerClient is { } perClient)
+            {
+                options.GlobalLimiter = PerClientLimiter.Create(perClient);
+            }
+        });
+
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<AggregationCatalog>((options, catalog) =>
+        {
+            if (catalog.Limits.Cors is { } cors)
+            {
+                options.AddDefaultPolicy(cors.Policy);
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds the inbound middleware, in this order: forwarded headers from trusted proxies, CORS, load shedding
+    /// (<c>MaxConcurrentRequests</c>, 503), rate limits (429), a declared body over the limit (413). Call it first after <c>Build()</c>.
+    /// </summary>
+    public static WebApplication UseGatewayLimits(this WebApplication app)
+    {
+        var limits = app.Services.GetRequiredService<AggregationCatalog>().Limits;
+        if (limits.HasTrustedProxies)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        if (limits.Cors is not null)
+        {
+            app.UseCors();
+        }
+
+        if (limits.MaxConcurrentRequests is { } max)
+        {
+            app.UseMiddleware<LoadShedder>(max);
+        }
+
+        app.UseRateLimiter();
+        app.UseMiddleware<DeclaredBodyLimit>();
+        return app;
+    }
+
+    /// <summary>Applies <c>Gateway:Aggregates:{name}:RateLimit</c> to an aggregate's endpoint, when it sets one.</summary>
+    internal static TBuilder RequireAggregateRateLimit<TBuilder>(this TBuilder builder, AggregateDefinition definition, IServiceProvider services)
+        where TBuilder : IEndpointConventionBuilder =>
+        definition.RateLimit is { } limit
+            ? builder.RequireRateLimiting(new AggregateRateLimitPolicy(definition.Name, limit, services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LimitsExtensions).FullName!)))
+            : builder;
+}

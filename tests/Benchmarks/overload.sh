@@ -1,0 +1,225 @@
+# Overload scenario of tests/Benchmarks/run.sh (sourced by it; uses its helpers, PID/PORT and WORK).
+#
+# The question (issue 7, "Done when: Overload"): past its knee, does the gateway with
+# Gateway:RateLimiting:MaxConcurrentRequests keep serving complete answers at its peak rate and latency,
+# and refuse the excess fast, instead of queueing everything (every answer slow, memory growing)?
+#
+#   1. knee: a gateway on /agg/fast with the downstream caps out of the way (clusters a/b/c MaxConcurrency
+#      and MaxQueue 100000, no MaxConcurrentRequests) is driven at each of BENCH_OVERLOAD_STEPS connections
+#      (default 256 512 1024 2048, ascending): 200s per second, their p50/p99, RSS after each step. The peak
+#      is the highest 200s/s; the knee is the fewest connections reaching 95 % of it (more connections
+#      past it add waiting, not answers). Then the same gateway at 4 x the knee's connections: the
+#      reference of "nothing is shed".
+#   2. shed: a fresh gateway with MaxConcurrentRequests = the knee's connections (in a closed loop each
+#      connection has one request in flight), warmed at the knee, driven at 4 x the knee's connections:
+#      200s per second vs the peak (target >= 0.9x), p99 of the 200s vs the knee's (<= 1.5x), latency of
+#      the 503s (a few ms: p99 <= 10 ms), RSS after vs the knee step's (<= 1.5x).
+#
+# Load: hey -o csv, one line per answer with its status and duration, so that 200s and 503s are timed
+# apart (wrk's latency summary mixes them, and a wrk Lua script cannot time a response).
+#
+# Environment: BENCH_OVERLOAD_STEPS ("256 512 1024 2048"), BENCH_OVERLOAD_FACTOR (4); BENCH_DURATION,
+# BENCH_WARMUP and BENCH_WARMUP_INITIAL as for the other scenarios. BENCH_ONLY=overload runs only this.
+
+OVERLOAD_STEPS=${BENCH_OVERLOAD_STEPS:-"256 512 1024 2048"}
+OVERLOAD_FACTOR=${BENCH_OVERLOAD_FACTOR:-4}
+declare -A OV=()            # overload results, keyed "run.metric" (run: a connection count, uncapped, shed)
+OVERLOAD_SKIP=""
+
+overload_check_settings() {
+    local c
+    for c in $OVERLOAD_STEPS; do
+        [[ $c =~ ^[1-9][0-9]*$ ]] || die "BENCH_OVERLOAD_STEPS must be connection counts (got '$OVERLOAD_STEPS')"
+    done
+    [[ $OVERLOAD_FACTOR =~ ^[1-9][0-9]*$ ]] || die "BENCH_OVERLOAD_FACTOR must be a positive number (got '$OVERLOAD_FACTOR')"
+}
+
+# Thousands of sockets in hey and in the gateway: raise the open-file limit for this shell and what it starts.
+overload_raise_file_limit() {
+    local hard
+    hard=$(ulimit -Hn)
+    if [[ $hard == unlimited ]] || ((hard >= 65536)); then
+        ulimit -n 65536
+    else
+        ulimit -n "$hard"
+    fi
+    log "overload: open-file limit $(ulimit -n)"
+}
+
+# The generated gateway config with the downstream caps out of the way and, when given, MaxConcurrentRequests.
+overload_config() {
+    local out=$1 max=${2:-}
+    require_apt_tool jq jq
+    write_gateway_config "$out.template" "http://127.0.0.1:${PORT[downstream]}" "http://127.0.0.1:${PORT[downstream_h2c]}"
+    jq --argjson max "${max:-0}" '
+        .Gateway.Downstreams |= with_entries(.value.MaxConcurrency = 100000 | .value.MaxQueue = 100000)
+        | if $max > 0 then .Gateway.RateLimiting = { MaxConcurrentRequests: $max } else . end' \
+        "$out.template" >"$out"
+}
+
+overload_start_gateway() {
+    local name=$1 max=${2:-}
+    overload_config "$WORK/$name.bench.json" "$max"
+    pick_port "$name"
+    start_server "$name" "$GATEWAY_DLL" --config "$WORK/$name.bench.json"
+    wait_ready "$name" /agg/fast may_exit && return 0
+    return 1
+}
+
+overload_stop() {
+    local name=$1 pid=${PID[$1]} i
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    unset "PID[$name]"
+}
+
+# Runs hey in the background (so that cleanup can stop it) and waits for it; bounded by timeout.
+run_hey() {
+    local out=$1 connections=$2 seconds=$3 url=$4 rc=0
+    timeout -k 5 $((seconds + 60)) hey -z "${seconds}s" -c "$connections" -t 10 -o csv "$url" >"$out" 2>"$out.err" &
+    WRK_PID=$!
+    wait "$WRK_PID" || rc=$?
+    WRK_PID=""
+    local first=""
+    read -r first <"$out" || true
+    if ((rc != 0)) || [[ $first != response-time* ]]; then
+        cat "$out.err" >&2
+        die "hey failed (exit $rc) against $url"
+    fi
+}
+
+# Percentile (50, 99) of a file of numbers, in milliseconds from seconds; "n/a" when empty.
+overload_percentile() {
+    local file=$1 p=$2 n
+    n=$(wc -l <"$file")
+    if ((n == 0)); then
+        echo n/a
+        return 0
+    fi
+    # awk reads to the end: an early exit would break sort's pipe (SIGPIPE, fatal under pipefail).
+    sort -g "$file" | awk -v n="$n" -v p="$p" 'BEGIN { rank = int((n * p + 99) / 100); if (rank < 1) rank = 1 }
+        NR == rank { v = $1 } END { printf "%.1f", v * 1000 }'
+}
+
+# One measured run: hey for BENCH_DURATION at the given connections; results in OV["run.*"].
+overload_measure() {
+    local run=$1 name=$2 connections=$3 csv="$WORK/overload-$1.csv"
+    ensure_running "$name"
+    if ((WARMUP > 0)); then
+        run_wrk "$WORK/overload-warmup-$run.txt" "$connections" "$WARMUP" "http://127.0.0.1:${PORT[$name]}/agg/fast"
+    fi
+    log "overload: $run, $connections connections, ${DURATION}s (hey)"
+    run_hey "$csv" "$connections" "$DURATION" "http://127.0.0.1:${PORT[$name]}/agg/fast"
+    ensure_running "$name"
+    # Columns: response-time (s), DNS+dialup, DNS, request-write, response-delay, response-read, status, offset.
+    awk -F, -v ok="$csv.200" -v shed="$csv.503" 'NR > 1 {
+            if ($7 == 200) { n200++; print $1 > ok } else if ($7 == 503) { n503++; print $1 > shed } else other++ }
+        END { printf "%d %d %d\n", n200, n503, other }' "$csv" >"$csv.counts"
+    touch "$csv.200" "$csv.503"
+    local n200 n503 other
+    read -r n200 n503 other <"$csv.counts"
+    OV[$run.connections]=$connections
+    OV[$run.ok_rps]=$((n200 / DURATION))
+    OV[$run.shed_rps]=$((n503 / DURATION))
+    OV[$run.other]=$other
+    OV[$run.ok_p50]=$(overload_percentile "$csv.200" 50)
+    OV[$run.ok_p99]=$(overload_percentile "$csv.200" 99)
+    OV[$run.shed_p50]=$(overload_percentile "$csv.503" 50)
+    OV[$run.shed_p99]=$(overload_percentile "$csv.503" 99)
+    OV[$run.rss]=$(rss_mib "${PID[$name]}")
+}
+
+overload_run() {
+    overload_check_settings
+    require_apt_tool hey hey
+    overload_raise_file_limit
+    if ! overload_start_gateway gateway_overload; then
+        OVERLOAD_SKIP="gateway_overload stopped at start ($(exit_description gateway_overload)); see its log"
+        return 0
+    fi
+    if ((WARMUP_INITIAL > 0)); then
+        log "gateway_overload: initial warm-up ${WARMUP_INITIAL}s on /agg/fast"
+        run_wrk "$WORK/overload-warmup-initial.txt" 256 "$WARMUP_INITIAL" "http://127.0.0.1:${PORT[gateway_overload]}/agg/fast"
+    fi
+    local c peak=0 knee=""
+    for c in $OVERLOAD_STEPS; do
+        overload_measure "$c" gateway_overload "$c"
+        if ((${OV[$c.ok_rps]} > peak)); then peak=${OV[$c.ok_rps]}; fi
+    done
+    for c in $OVERLOAD_STEPS; do
+        if [[ -z $knee ]] && ((${OV[$c.ok_rps]} * 100 >= peak * 95)); then knee=$c; fi
+    done
+    OV[peak]=$peak
+    OV[knee]=$knee
+    overload_measure uncapped gateway_overload $((knee * OVERLOAD_FACTOR))
+    overload_stop gateway_overload
+
+    if ! overload_start_gateway gateway_shed "$knee"; then
+        if grep -q "unknown setting 'RateLimiting'" "$WORK/gateway_shed.log"; then
+            OVERLOAD_SKIP="gateway has no Gateway:RateLimiting:MaxConcurrentRequests (issue 7 item 6)"
+        else
+            OVERLOAD_SKIP="gateway_shed stopped at start ($(exit_description gateway_shed)); see its log"
+        fi
+        unset 'PID[gateway_shed]'
+        return 0
+    fi
+    if ((WARMUP_INITIAL > 0)); then
+        log "gateway_shed: initial warm-up ${WARMUP_INITIAL}s at the knee ($knee connections)"
+        run_wrk "$WORK/overload-shed-warmup-initial.txt" "$knee" "$WARMUP_INITIAL" "http://127.0.0.1:${PORT[gateway_shed]}/agg/fast"
+    fi
+    overload_measure shed gateway_shed $((knee * OVERLOAD_FACTOR))
+    overload_stop gateway_shed
+}
+
+# "PASS"/"FAIL" of value <= or >= limit (awk: values may be decimals; n/a fails).
+overload_verdict() {
+    awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+        if (v == "n/a" || l == "n/a" || l == "") { print "n/a"; exit }
+        ok = (op == "<=") ? (v + 0 <= l + 0) : (v + 0 >= l + 0); print ok ? "PASS" : "FAIL" }'
+}
+
+overload_print() {
+    echo
+    echo "== overload: /agg/fast, downstream caps out of the way (MaxConcurrency/MaxQueue 100000); hey -o csv, ${DURATION}s per run =="
+    if [[ -n $OVERLOAD_SKIP && -z ${OV[knee]:-} ]]; then
+        echo "  skipped: $OVERLOAD_SKIP"
+        return 0
+    fi
+    printf '  %-34s %11s %9s %9s %9s %11s %11s %7s %10s\n' run "200s/s" "p50 200" "p99 200" "503s/s" "p50 503" "p99 503" other "RSS after"
+    local run label
+    for run in $OVERLOAD_STEPS uncapped shed; do
+        [[ -n ${OV[$run.connections]:-} ]] || continue
+        case $run in
+            uncapped) label="no limit, ${OV[$run.connections]} connections" ;;
+            shed) label="MaxConcurrentRequests ${OV[knee]}, ${OV[$run.connections]} c." ;;
+            *) label="no limit, $run connections" ;;
+        esac
+        printf '  %-34s %11s %9s %9s %9s %11s %11s %7s %10s\n' "$label" "${OV[$run.ok_rps]}" "${OV[$run.ok_p50]} ms" "${OV[$run.ok_p99]} ms" \
+            "${OV[$run.shed_rps]}" "${OV[$run.shed_p50]} ms" "${OV[$run.shed_p99]} ms" "${OV[$run.other]}" "${OV[$run.rss]} MiB"
+    done
+    local knee=${OV[knee]}
+    echo "  peak ${OV[peak]} answers/s; knee at $knee connections (fewest reaching 95 % of the peak)"
+    if ((${OV[uncapped.ok_rps]:-0} * 100 > ${OV[peak]} * 105)); then
+        echo "  WARNING: 4 x the knee answered more than the peak of the steps: the steps stop short of the real knee;" \
+            "add larger ones to BENCH_OVERLOAD_STEPS"
+    fi
+    if [[ -n $OVERLOAD_SKIP ]]; then
+        echo "  shed: skipped: $OVERLOAD_SKIP"
+        return 0
+    fi
+    local ratio p99_ratio rss_ratio
+    # (Parentheses: a bare ">" after printf would be awk's output redirection to a file.)
+    ratio=$(awk -v a="${OV[shed.ok_rps]}" -v b="${OV[peak]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    p99_ratio=$(awk -v a="${OV[shed.ok_p99]}" -v b="${OV[$knee.ok_p99]}" 'BEGIN { if (a == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }')
+    rss_ratio=$(awk -v a="${OV[shed.rss]}" -v b="${OV[$knee.rss]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    echo "  targets at $((knee * OVERLOAD_FACTOR)) connections with MaxConcurrentRequests $knee:"
+    printf '    %-44s %8s   %s\n' "200s/s vs the peak >= 0.9x" "$ratio" "$(overload_verdict "$ratio" '>=' 0.9)"
+    printf '    %-44s %8s   %s\n' "p99 of the 200s vs the knee's <= 1.5x" "$p99_ratio" "$(overload_verdict "$p99_ratio" '<=' 1.5)"
+    printf '    %-44s %8s   %s\n' "p99 of the 503s <= 10 ms (a few ms)" "${OV[shed.shed_p99]}" "$(overload_verdict "${OV[shed.shed_p99]}" '<=' 10)"
+    printf '    %-44s %8s   %s\n' "RSS after vs the knee step's <= 1.5x" "$rss_ratio" "$(overload_verdict "$rss_ratio" '<=' 1.5)"
+}
