@@ -4,6 +4,7 @@ using Gateway.Configuration;
 using Gateway.Demo;
 using Gateway.Health;
 using Gateway.Management;
+using Gateway.OpenApi;
 using Gateway.Proxy;
 
 namespace Gateway;
@@ -24,6 +25,7 @@ public static class GatewayHost
         builder.Services.AddGatewayHealth();
         builder.Services.AddCachedData();      // datasets refreshed in the background, their readiness check
         builder.Services.AddDemoDownstreams(builder.Configuration);
+        builder.Services.AddGatewayOpenApi();  // the OpenAPI document and Swagger UI, from the aggregates and routes
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -33,6 +35,7 @@ public static class GatewayHost
         app.MapGatewayHealth();                // /health/live, /health/ready
         app.MapGatewayManagement();            // /gateway/cache (Gateway:Management:Enabled)
         app.MapGatewayProxy();                 // pass-through routes (ReverseProxy:Routes)
+        app.MapGatewayOpenApi();               // /openapi/v1.json, Swagger UI at /swagger (Gateway:OpenApi:Enabled)
         return app;
     }
 }

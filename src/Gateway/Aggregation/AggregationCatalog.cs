@@ -4,6 +4,7 @@ using Gateway.Configuration;
 using Gateway.Downstream;
 using Gateway.Health;
 using Gateway.Management;
+using Gateway.OpenApi;
 
 namespace Gateway.Aggregation;
 
@@ -118,6 +119,12 @@ internal sealed class AggregationCatalog
         {
             _claims.Claim(ManagementExtensions.CachePath, ["GET"], "Gateway:Management", _errors);
             _claims.Claim(ManagementExtensions.RefreshPath, ["POST"], "Gateway:Management", _errors);
+        }
+
+        if (Options.OpenApi.Enabled)
+        {
+            _claims.Claim(OpenApiExtensions.DocumentPath, ["GET"], "Gateway:OpenApi", _errors);
+            _claims.Claim(OpenApiExtensions.UiPath, ["GET"], "Gateway:OpenApi", _errors);
         }
     }
 
