@@ -80,11 +80,10 @@ internal static class EnvelopeSchemas
         var sources = new Dictionary<string, IOpenApiSchema>();
         foreach (var source in definition.Sources)
         {
-            // Any JSON: the source's body, copied byte for byte. The example keeps Swagger UI from showing "string".
+            // Any JSON: the source's body, copied byte for byte.
             data[source.Name] = new OpenApiSchema
             {
                 Description = $"{(source.Required ? "Required" : "Optional")} source `{source.Name}`: its JSON as it answered; absent when it failed.",
-                Example = new JsonObject(),
             };
             sources[source.Name] = new OpenApiSchemaReference(SourceMeta, document);
         }
