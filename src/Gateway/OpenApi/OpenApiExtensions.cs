@@ -45,13 +45,14 @@ public static class OpenApiExtensions
         }
 
         app.MapSwagger("/openapi/{documentName}.json").ExcludeFromDescription();
-        app.UseSwaggerUI(ui =>
+        // Only requests under /swagger meet Swagger UI's middleware (it matches paths with a regex per request).
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(UiPath, StringComparison.OrdinalIgnoreCase), branch => branch.UseSwaggerUI(ui =>
         {
             ui.RoutePrefix = UiPath.TrimStart('/');
             // Relative to /swagger/index.html, so that a PathBase (the gateway behind a prefix) is kept.
             ui.SwaggerEndpoint($"..{DocumentPath}", options.Title);
             ui.DocumentTitle = options.Title;
-        });
+        }));
         return app;
     }
 }

@@ -109,16 +109,22 @@ public sealed class OpenApiDocumentTests
     }
 
     [Fact]
-    public async Task SwaggerUi_Default_ServedAtSwaggerAndPointsAtTheDocument()
+    public async Task SwaggerUi_Title_ServedAtSwaggerUnderTheTitleAndPointsAtTheDocument()
     {
-        await using var gateway = await TestGateway.StartAsync(OneAggregate());
+        var config = OneAggregate();
+        config.Gateway["OpenApi"] = new JsonObject { ["Title"] = "Shop API" };
+        await using var gateway = await TestGateway.StartAsync(config);
 
+        var redirect = await gateway.GetAsync("/swagger");
         var page = await gateway.GetAsync("/swagger/index.html");
         var settings = await gateway.GetAsync("/swagger/index.js");
+        var document = await gateway.GetAsync("/openapi/v1.json");
 
+        Assert.Equal(HttpStatusCode.MovedPermanently, redirect.StatusCode);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        Assert.Contains("swagger-ui", page.Body, StringComparison.Ordinal);
+        Assert.Contains("<title>Shop API</title>", page.Body, StringComparison.Ordinal);
         Assert.Contains("../openapi/v1.json", settings.Body, StringComparison.Ordinal);
+        Assert.Equal("Shop API", (string?)JsonNode.Parse(document.Body)!["info"]!["title"]);
     }
 
     [Fact]
