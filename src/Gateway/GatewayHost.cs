@@ -7,6 +7,7 @@ using Gateway.Health;
 using Gateway.Logging;
 using Gateway.Limits;
 using Gateway.Management;
+using Gateway.OpenApi;
 using Gateway.Proxy;
 
 namespace Gateway;
@@ -30,6 +31,7 @@ public static class GatewayHost
         builder.Services.AddCachedData();      // datasets refreshed in the background, their readiness check
         builder.Services.AddDemoDownstreams(builder.Configuration);
         builder.Services.AddGatewayDiagnostics();   // thread-pool lag monitor (Gateway:Diagnostics)
+        builder.Services.AddGatewayOpenApi();  // the OpenAPI document and Swagger UI, from the aggregates and routes
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -42,6 +44,7 @@ public static class GatewayHost
         app.MapGatewayHealth();                // /health/live, /health/ready
         app.MapGatewayManagement();            // /gateway/cache (Gateway:Management:Enabled)
         app.MapGatewayProxy();                 // pass-through routes (ReverseProxy:Routes)
+        app.MapGatewayOpenApi();               // /openapi/v1.json, Swagger UI at /swagger (Gateway:OpenApi:Enabled)
         return app;
     }
 }

@@ -5,6 +5,7 @@ using Gateway.Downstream;
 using Gateway.Health;
 using Gateway.Limits;
 using Gateway.Management;
+using Gateway.OpenApi;
 
 namespace Gateway.Aggregation;
 
@@ -126,6 +127,12 @@ internal sealed class AggregationCatalog
         {
             _claims.Claim(ManagementExtensions.CachePath, ["GET"], "Gateway:Management", _errors);
             _claims.Claim(ManagementExtensions.RefreshPath, ["POST"], "Gateway:Management", _errors);
+        }
+
+        if (Options.OpenApi.Enabled)
+        {
+            _claims.Claim(OpenApiExtensions.DocumentPath, ["GET"], "Gateway:OpenApi", _errors);
+            _claims.Claim(OpenApiExtensions.UiPath, ["GET"], "Gateway:OpenApi", _errors);
         }
     }
 

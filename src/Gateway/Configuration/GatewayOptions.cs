@@ -36,6 +36,8 @@ public sealed record GatewayOptions
 
     /// <summary>Cross-origin requests from browsers; off unless origins are listed.</summary>
     public CorsPolicyOptions Cors { get; init; } = new();
+    /// <summary>The OpenAPI document and Swagger UI, generated from the aggregates and routes.</summary>
+    public OpenApiOptions OpenApi { get; init; } = new();
 
     /// <summary>The aggregates, keyed by name; each becomes one endpoint named after its key.</summary>
     public Dictionary<string, AggregateOptions> Aggregates { get; init; } = [];

@@ -1,0 +1,58 @@
+using Gateway.Aggregation;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace Gateway.OpenApi;
+
+/// <summary>
+/// The OpenAPI document and Swagger UI, generated from the configuration: one operation per aggregate
+/// (configured or <c>MapAggregate</c>), one per method of each pass-through route.
+/// </summary>
+public static class OpenApiExtensions
+{
+    /// <summary>The one document's name, in its path.</summary>
+    public const string DocumentName = "v1";
+
+    /// <summary>Where the document is served.</summary>
+    public const string DocumentPath = "/openapi/" + DocumentName + ".json";
+
+    /// <summary>Where Swagger UI is served.</summary>
+    public const string UiPath = "/swagger";
+
+    /// <summary>Registers Swashbuckle's generator with the gateway's document filter.</summary>
+    public static IServiceCollection AddGatewayOpenApi(this IServiceCollection services)
+    {
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen();
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IConfigureOptions<SwaggerGenOptions>, GatewaySwaggerSetup>());
+        return services;
+    }
+
+    /// <summary>
+    /// Serves the document at <see cref="DocumentPath"/> and Swagger UI at <see cref="UiPath"/>, unless
+    /// <c>Gateway:OpenApi:Enabled</c> is false. Throws <see cref="Configuration.GatewayConfigurationException"/>
+    /// when the configuration is invalid.
+    /// </summary>
+    public static WebApplication MapGatewayOpenApi(this WebApplication app)
+    {
+        var catalog = app.Services.GetRequiredService<AggregationCatalog>();
+        catalog.ThrowIfInvalid();
+        var options = catalog.Options.OpenApi;
+        if (!options.Enabled)
+        {
+            return app;
+        }
+
+        app.MapSwagger("/openapi/{documentName}.json").ExcludeFromDescription();
+        // Only requests under /swagger meet Swagger UI's middleware (it matches paths with a regex per request).
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(UiPath, StringComparison.OrdinalIgnoreCase), branch => branch.UseSwaggerUI(ui =>
+        {
+            ui.RoutePrefix = UiPath.TrimStart('/');
+            // Relative to /swagger/index.html, so that a PathBase (the gateway behind a prefix) is kept.
+            ui.SwaggerEndpoint($"..{DocumentPath}", options.Title);
+            ui.DocumentTitle = options.Title;
+        }));
+        return app;
+    }
+}
