@@ -5,6 +5,7 @@ using Gateway.Demo;
 using Gateway.Health;
 using Gateway.Management;
 using Gateway.Proxy;
+using Gateway.Telemetry;
 
 namespace Gateway;
 
@@ -18,6 +19,7 @@ public static class GatewayHost
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddGatewayConfiguration();     // --config / GATEWAY_CONFIG, else the root appsettings.json
+        builder.AddGatewayTelemetry();         // OpenTelemetry: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, Prometheus (Gateway:Telemetry:Prometheus)
         builder.Services.AddProblemDetails();
         builder.Services.AddGatewayProxy(builder.Configuration);   // YARP: clusters, health, transport, routes
         builder.Services.AddAggregation();
@@ -31,6 +33,7 @@ public static class GatewayHost
         app.MapDemoDownstreams();              // in-process demo services under /demo (Demo:Enabled)
         app.MapAggregates();                   // one endpoint per configured aggregate
         app.MapGatewayHealth();                // /health/live, /health/ready
+        app.MapGatewayTelemetry();             // /metrics (Gateway:Telemetry:Prometheus)
         app.MapGatewayManagement();            // /gateway/cache (Gateway:Management:Enabled)
         app.MapGatewayProxy();                 // pass-through routes (ReverseProxy:Routes)
         return app;

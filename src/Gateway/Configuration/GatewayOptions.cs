@@ -24,6 +24,9 @@ public sealed record GatewayOptions
 
     public ManagementOptions Management { get; init; } = new();
 
+    /// <summary>The Prometheus scrape endpoint (<c>Gateway:Telemetry:Prometheus</c>).</summary>
+    public TelemetryOptions Telemetry { get; init; } = new();
+
     /// <summary>The aggregates, keyed by name; each becomes one endpoint named after its key.</summary>
     public Dictionary<string, AggregateOptions> Aggregates { get; init; } = [];
 }
