@@ -146,7 +146,6 @@ internal sealed partial class FanOutExecutor
                 result = SourceResult.Failed(SourceOutcome.Unavailable, 0, $"source '{Plan.Definition.Sources[index].Name}' failed");
             }
 
-            GatewayActivities.EndSource(span, result);
             GatewayMetrics.RecordSource(Plan.Definition.Name, source.Name, result.Outcome.ToName(), _executor._timeProvider.GetElapsedTime(started).TotalMilliseconds);
             if (source.Kind == SourceKind.CachedData)
             {
@@ -165,6 +164,8 @@ internal sealed partial class FanOutExecutor
                 Log.SourceFailed(_executor._logger, Plan.Definition.Name, Plan.Definition.Sources[index].Name, result.Outcome.ToName(), result.Message ?? "");
             }
 
+            // Ended after the failure is logged, so that the log record carries the source's span.
+            GatewayActivities.EndSource(span, result);
             Complete(index, result);
         }
 

@@ -42,8 +42,11 @@ public sealed class TestGateway : IAsyncDisposable
     /// <summary>What the gateway logged (Warning and above, per the test configuration).</summary>
     public IReadOnlyList<LogEntry> Log => _log.Entries;
 
-    /// <summary>Starts the gateway on <paramref name="config"/>; <paramref name="configure"/> may map code-first aggregates.</summary>
-    public static async Task<TestGateway> StartAsync(GatewayConfig config, Action<WebApplication>? configure = null)
+    /// <summary>
+    /// Starts the gateway on <paramref name="config"/>; <paramref name="configure"/> may map code-first aggregates,
+    /// <paramref name="configureBuilder"/> add services (e.g. OpenTelemetry's in-memory exporters).
+    /// </summary>
+    public static async Task<TestGateway> StartAsync(GatewayConfig config, Action<WebApplication>? configure = null, Action<WebApplicationBuilder>? configureBuilder = null)
     {
         var path = Path.Combine(Path.GetTempPath(), $"gateway-it-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(path, config.ToJson());
@@ -56,6 +59,7 @@ public sealed class TestGateway : IAsyncDisposable
                 builder.Logging.ClearProviders();
                 builder.Logging.AddProvider(log);
                 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+                configureBuilder?.Invoke(builder);
             });
             configure?.Invoke(app);
             var gateway = new TestGateway(app, path, log);
