@@ -142,6 +142,7 @@ internal sealed partial class FanOutExecutor
                 lease = await downstream.Limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
                 if (!lease.IsAcquired)
                 {
+                    downstream.CountRejected();
                     return SourceResult.Failed(SourceOutcome.Rejected, executor.Elapsed(started), messages.Rejected);
                 }
 

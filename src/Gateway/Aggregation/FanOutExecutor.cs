@@ -124,6 +124,7 @@ internal sealed partial class FanOutExecutor(
 
                 if (!lease.IsAcquired)
                 {
+                    downstream.CountRejected();
                     return SourceResult.Failed(SourceOutcome.Rejected, Elapsed(started), messages.Rejected).With(0, queuedMs, RejectedRetryAfter);
                 }
             }

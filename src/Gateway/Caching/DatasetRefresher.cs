@@ -63,6 +63,7 @@ internal sealed class DatasetRefresher(DownstreamClient client, TimeProvider tim
             lease = await downstream.Limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
             if (!lease.IsAcquired)
             {
+                downstream.CountRejected();
                 (outcome, message) = (RefreshOutcome.Rejected, $"downstream '{downstream.Id}' is at its concurrency limit");
                 return false;
             }

@@ -15,6 +15,7 @@ internal sealed class DownstreamService
 {
     private readonly HashSet<string> _propagateHeaders;
     private readonly long _capacity;
+    private long _rejected;
 
     public DownstreamService(
         string id,
@@ -43,6 +44,11 @@ internal sealed class DownstreamService
 
     /// <summary>Calls holding a slot now (for metrics; the limiter's statistics only say what is free).</summary>
     public long InFlight => _capacity - (Limiter.GetStatistics()?.CurrentAvailablePermits ?? _capacity);
+
+    /// <summary>Calls refused because the queue was full, since start (for metrics).</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
+
+    public void CountRejected() => Interlocked.Increment(ref _rejected);
 
     public TimeSpan? Timeout { get; }
 

@@ -25,7 +25,7 @@ internal static class GatewayStateMetrics
             "Calls (aggregate sources, dataset refreshes, proxied requests) holding a concurrency slot of the downstream");
         meter.CreateObservableUpDownCounter("gateway.downstream.queued", () => Observe(static d => d.Limiter.GetStatistics()?.CurrentQueuedCount ?? 0), "{call}",
             "Calls waiting for a concurrency slot of the downstream");
-        meter.CreateObservableCounter("gateway.downstream.rejected", () => Observe(static d => d.Limiter.GetStatistics()?.TotalFailedLeases ?? 0), "{call}",
+        meter.CreateObservableCounter("gateway.downstream.rejected", () => Observe(static d => d.Rejected), "{call}",
             "Calls refused at once because the downstream's queue was full");
         meter.CreateObservableGauge("gateway.downstream.breaker.state", ObserveBreakers, "{state}",
             "Circuit breaker of the downstream: 0 closed, 1 open, 2 half-open, 3 isolated (only downstreams with a breaker)");
