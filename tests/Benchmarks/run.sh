@@ -39,7 +39,7 @@
 #                  server): a second gateway on the same generated config, started with
 #                  OTEL_EXPORTER_OTLP_ENDPOINT (http/protobuf) pointing at the downstream's OTLP sink
 #                  (POST /v1/{traces,metrics,logs}: read, dropped, 200), traces sampled at 100 % (the
-#                  SDK's default sampler, OTEL_TRACES_SAMPLER unset), metrics and logs exported, and
+#                  SDK's default sampler, OTEL_TRACES_SAMPLER unset), metrics (every 10 s) and logs exported, and
 #                  Gateway__Telemetry__Prometheus=true with /metrics scraped every second while it is
 #                  loaded; 64 connections. The table says how many exports of each signal the sink got.
 #
@@ -540,7 +540,7 @@ start_gateway_telemetry() {
     pick_port gateway_telemetry
     cp "$WORK/gateway.bench.json" "$WORK/gateway_telemetry.bench.json"
     start_process gateway_telemetry env OTEL_EXPORTER_OTLP_ENDPOINT="$downstream" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
-        OTEL_SERVICE_NAME=gateway-bench Gateway__Telemetry__Prometheus=true \
+        OTEL_METRIC_EXPORT_INTERVAL=10000 OTEL_SERVICE_NAME=gateway-bench Gateway__Telemetry__Prometheus=true \
         dotnet "$GATEWAY_DLL" --urls "http://127.0.0.1:${PORT[gateway_telemetry]}" --config "$WORK/gateway_telemetry.bench.json"
 }
 
@@ -1050,11 +1050,11 @@ target() {
 
 print_targets() {
     local rps cpu rss p99s p99h pt_rps pt_p99 res_rps ng_cpu h2_p99
-    rps=$(ratio "${R[fast.left.rps]}" "${R[fast.right.rps]}")
-    cpu=$(ratio "${R[fast.left.cpu]}" "${R[fast.right.cpu]}")
-    rss=$(ratio "${R[fast.left.rss]}" "${R[fast.right.rss]}")
-    p99s=${R[staggered.left.p99]}
-    p99h=${R[hang.left.p99]}
+    rps=$(ratio "${R[fast.left.rps]:-}" "${R[fast.right.rps]:-}")
+    cpu=$(ratio "${R[fast.left.cpu]:-}" "${R[fast.right.cpu]:-}")
+    rss=$(ratio "${R[fast.left.rss]:-}" "${R[fast.right.rss]:-}")
+    p99s=${R[staggered.left.p99]:-n/a}
+    p99h=${R[hang.left.p99]:-n/a}
     pt_rps=$(ratio "${R[passthrough.left.rps]:-}" "${R[passthrough.right.rps]:-}")
     pt_p99=$(difference "${R[passthrough.left.p99]:-}" "${R[passthrough.right.p99]:-}")
     res_rps=$(ratio "${R[resilient.left.rps]:-}" "${R[resilient.right.rps]:-}")

@@ -16,6 +16,10 @@ namespace Gateway.Telemetry;
 /// </summary>
 internal static class GatewayActivities
 {
+    // Boxed once: a bool tag would otherwise box on every span.
+    private static readonly object True = true;
+    private static readonly object False = false;
+
     public static Activity? StartAggregate(string aggregate)
     {
         if (!GatewayTelemetry.Source.HasListeners())
@@ -42,7 +46,7 @@ internal static class GatewayActivities
         activity.SetTag(HttpStatus, GatewayMetrics.Status(status));
         if (complete is { } c)
         {
-            activity.SetTag(Complete, c);
+            activity.SetTag(Complete, c ? True : False);
         }
 
         if (status >= 500)
@@ -61,7 +65,7 @@ internal static class GatewayActivities
         {
             activity.SetTag(Aggregate, aggregateName);
             activity.SetTag(Source, source.Name);
-            activity.SetTag(Required, source.Required);
+            activity.SetTag(Required, source.Required ? True : False);
             if (source.CachedData is { } dataset)
             {
                 activity.SetTag(Dataset, dataset);
@@ -98,7 +102,7 @@ internal static class GatewayActivities
 
             if (result.Attempts > 0)
             {
-                activity.SetTag(Attempts, result.Attempts);
+                activity.SetTag(Attempts, GatewayMetrics.Status(result.Attempts));
             }
 
             if (result.Cache != Aggregation.CacheState.None)
@@ -123,7 +127,7 @@ internal static class GatewayActivities
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag(Cluster, call.Downstream.Id);
-            activity.SetTag(AttemptNumber, number);
+            activity.SetTag(AttemptNumber, GatewayMetrics.Status(number));
             if (parent.GetTagItem(Aggregate) is { } aggregate)
             {
                 activity.SetTag(Aggregate, aggregate);

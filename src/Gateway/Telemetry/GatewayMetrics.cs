@@ -30,9 +30,10 @@ internal static class GatewayMetrics
     public static readonly Counter<long> DatasetRefreshes = GatewayTelemetry.Meter.CreateCounter<long>(
         "gateway.cached_data.refreshes", "{refresh}", "Refreshes of cached datasets that called the downstream, by dataset and outcome");
 
-    // Boxed once: a status code on a tag would otherwise box on every record.
+    // Boxed once: a status code (or a small count) on a tag would otherwise box on every record.
     private static readonly object[] Statuses = [.. Enumerable.Range(0, 600).Select(s => (object)s)];
 
+    /// <summary><paramref name="status"/> boxed, from a cache for 0 to 599.</summary>
     public static object Status(int status) => status is >= 0 and < 600 ? Statuses[status] : status;
 
     public static void RecordAggregate(string aggregate, int status, double elapsedMs)
