@@ -16,6 +16,7 @@ namespace Gateway.IntegrationTests.Telemetry;
 /// and the Prometheus endpoint. Cluster, dataset and aggregate names are unique per test: every gateway in the
 /// process reports on the one static meter.
 /// </summary>
+[Collection(TelemetryCollection.Name)]
 public sealed class MetricsTests
 {
     [Fact]

@@ -13,6 +13,7 @@ namespace Gateway.IntegrationTests.Telemetry;
 /// feed too), the gateway exports traces, metrics and logs over OTLP to that endpoint, with the other standard
 /// <c>OTEL_*</c> settings (protocol, batch delays) applied. A real Kestrel endpoint plays the collector.
 /// </summary>
+[Collection(TelemetryCollection.Name)]
 public sealed class OtlpExportTests
 {
     [Fact]

@@ -17,6 +17,7 @@ namespace Gateway.IntegrationTests.Telemetry;
 /// ASP.NET Core's request span, a source under its aggregate, an attempt under its source when the downstream
 /// retries, HttpClient's span under those; the downstream's <c>traceparent</c> in the same trace.
 /// </summary>
+[Collection(TelemetryCollection.Name)]
 public sealed class TracingTests
 {
     private const string ClientTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -175,6 +176,36 @@ public sealed class TracingTests
         Assert.NotEqual(ClientParentId, parts[2]);
         Assert.Equal("00", parts[3]);
         Assert.DoesNotContain(spans.Snapshot(), s => s.TraceId.ToHexString() == clientTraceId);
+    }
+
+    // Sampled: the downstream's parent is the gateway's HttpClient span, under YARP's forwarder span for a
+    // route and under the source's span for an aggregate, all in the client's trace.
+    [Theory]
+    [InlineData("/traced/1", "Yarp.ReverseProxy")]
+    [InlineData("/agg/1", "Gateway")]
+    public async Task Request_Sampled_DownstreamsParentIsTheGatewaysHttpClientSpanInTheClientsTrace(string path, string parentSource)
+    {
+        await using var downstream = await TestDownstream.StartAsync((app, d) => app.MapGet("/traced/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}")));
+        var config = new GatewayConfig()
+            .Cluster("traced", downstream.BaseAddress)
+            .Route("traced", "traced", "/traced/{**rest}")
+            .Aggregate("agg", "/agg/{id}", a => a.Source("traced", "traced", "/traced/{id}", required: true));
+        var spans = new ExportedItems<Activity>();
+        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+        var clientTraceId = ActivityTraceId.CreateRandom().ToHexString();
+
+        var answer = await SendWithTraceparentAsync(gateway, path, $"00-{clientTraceId}-{ClientParentId}-01");
+
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, answer.ToString());
+        var parts = Assert.Single(downstream.Requests).Headers["traceparent"].Split('-');
+        Assert.Equal(clientTraceId, parts[1]);
+        Assert.Equal("01", parts[3]);
+        Activity? client = null;
+        await Poll.UntilAsync(() => (client = spans.Snapshot().FirstOrDefault(s => s.SpanId.ToHexString() == parts[2])) is not null, "the span the downstream was told about");
+        Assert.Equal("System.Net.Http", client!.Source.Name);
+        Assert.Equal(clientTraceId, client.TraceId.ToHexString());
+        var parent = spans.Snapshot().Single(s => s.SpanId == client.ParentSpanId);
+        Assert.Equal(parentSource, parent.Source.Name);
     }
 
     // With tracing on, the client's trace id carries through the aggregate to the downstream.
