@@ -103,6 +103,36 @@ public sealed class TracingTests
         }
     }
 
+    // Hedged attempts run at once: each has its span under the source's, with its own destination and outcome.
+    [Fact]
+    public async Task Aggregate_HedgeWins_EachAttemptHasItsSpanWithDestinationAndTheLoserIsCancelled()
+    {
+        var name = Unique("hedge");
+        await using var hanging = await TestDownstream.StartAsync((app, d) => app.MapGet("/items/{id}", (HttpContext c) => d.HangAsync(c)));
+        await using var answering = await TestDownstream.StartAsync((app, d) => app.MapGet("/items/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, """{"id":7}""")));
+        var config = new GatewayConfig()
+            .Cluster("items", ("a", hanging.BaseAddress), ("b", answering.BaseAddress))
+            .LoadBalancing("items", "FirstAlphabetical")
+            .Resilience("items", r => r.Hedging(TimeSpan.FromMilliseconds(100)))
+            .Aggregate(name, $"/{name}/{{id}}", a => a.Source("item", "items", "/items/{id}", required: true, timeout: TimeSpan.FromSeconds(5)));
+        var spans = new ExportedItems<Activity>();
+        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+
+        var answer = await gateway.GetAsync($"/{name}/7");
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var source = (await TraceOfAsync(spans, name)).Single(s => s.DisplayName == "source item");
+        Activity[] attempts = [];
+        await Poll.UntilAsync(() => (attempts = [.. spans.Snapshot().Where(s => s.ParentSpanId == source.SpanId && s.DisplayName == "attempt items")]).Length == 2, "both attempts' spans");
+        var first = attempts.Single(a => Equals(a.GetTagItem("gateway.attempt.number"), 1));
+        var hedge = attempts.Single(a => Equals(a.GetTagItem("gateway.attempt.number"), 2));
+        Assert.Equal("a", first.GetTagItem("gateway.destination"));
+        Assert.Equal("cancelled", first.GetTagItem("gateway.outcome"));
+        Assert.Equal("b", hedge.GetTagItem("gateway.destination"));
+        Assert.Equal("ok", hedge.GetTagItem("gateway.outcome"));
+        Assert.Equal("b", source.GetTagItem("gateway.destination"));
+    }
+
     [Fact]
     public async Task Aggregate_SourceTimesOutAndDatasetServes_SpansCarryErrorTypeAndCacheState()
     {
