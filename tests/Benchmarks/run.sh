@@ -94,7 +94,7 @@
 #      and after, and its VmRSS (and for cache_memory VmHWM, the peak) read after;
 #   5. prints one table per scenario and the targets with PASS/FAIL (or skipped).
 #
-# With the defaults the run takes about 9 minutes after the builds.
+# With the defaults the run takes about 10 minutes after the builds.
 #
 # Exit status: 0 when the benchmark ran (whatever PASS/FAIL says: it is a report), non-zero only
 # when something could not run (build failure, a server not starting, a non-200 answer from a side
