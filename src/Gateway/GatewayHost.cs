@@ -9,6 +9,7 @@ using Gateway.Logging;
 using Gateway.Management;
 using Gateway.OpenApi;
 using Gateway.Proxy;
+using Gateway.Telemetry;
 
 namespace Gateway;
 
@@ -23,6 +24,7 @@ public static class GatewayHost
         var builder = WebApplication.CreateBuilder(args);
         builder.AddGatewayConfiguration();     // --config / GATEWAY_CONFIG, else the root appsettings.json
         builder.AddGatewayLogging();           // Gateway:Logging:Json switches the console to JSON lines
+        builder.AddGatewayTelemetry();         // OpenTelemetry: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, Prometheus (Gateway:Telemetry:Prometheus)
         builder.Services.AddProblemDetails();
         builder.AddGatewayLimits();            // trusted proxies, rate limits, load shedding, CORS, Kestrel limits
         builder.Services.AddGatewayProxy(builder.Configuration);   // YARP: clusters, health, transport, routes
@@ -42,6 +44,7 @@ public static class GatewayHost
         app.MapDemoDownstreams();              // in-process demo services under /demo (Demo:Enabled)
         app.MapAggregates();                   // one endpoint per configured aggregate
         app.MapGatewayHealth();                // /health/live, /health/ready
+        app.MapGatewayTelemetry();             // /metrics (Gateway:Telemetry:Prometheus)
         app.MapGatewayManagement();            // /gateway/cache (Gateway:Management:Enabled)
         app.MapGatewayProxy();                 // pass-through routes (ReverseProxy:Routes)
         app.MapGatewayOpenApi();               // /openapi/v1.json, Swagger UI at /swagger (Gateway:OpenApi:Enabled)

@@ -35,6 +35,13 @@
 #                  memory after the run is compared with 1.2 x (MaxBytes + its idle RSS, read after its
 #                  first answer and before any load); 64 connections. The table says how many times the
 #                  bodies streamed through (warm-up and measured run: requests x body bytes) fill MaxBytes.
+#     telemetry    gateway /agg/fast with OpenTelemetry on vs the same build with it off (the `gateway`
+#                  server): a second gateway on the same generated config, started with
+#                  OTEL_EXPORTER_OTLP_ENDPOINT (http/protobuf) pointing at the downstream's OTLP sink
+#                  (POST /v1/{traces,metrics,logs}: read, dropped, 200), traces sampled at 100 % (the
+#                  SDK's default sampler, OTEL_TRACES_SAMPLER unset), metrics (every 10 s) and logs exported, and
+#                  Gateway__Telemetry__Prometheus=true with /metrics scraped every second while it is
+#                  loaded; 64 connections. The table says how many exports of each signal the sink got.
 #     overload     /agg/fast past the knee, with and without Gateway:RateLimiting:MaxConcurrentRequests; its
 #                  own gateways, load from hey -o csv so that 200s and 503s are timed apart; runs last,
 #                  after the table (see tests/Benchmarks/overload.sh). BENCH_ONLY=overload runs only it.
@@ -43,7 +50,7 @@
 # hang: p99 <= 210 ms; passthrough: requests/s >= 0.9x plain YARP and p99 within 1 ms of it;
 # resilient: requests/s >= 0.95x fast; nginx: CPU/request <= 0.9x baseline; hang_h2c: p99 <= 210 ms;
 # cached: requests/s >= 3x /agg/fast; cached_baseline: requests/s >= 1.2x baseline;
-# cache_memory: RSS after the run <= 1.2 x (MaxBytes + idle RSS).
+# cache_memory: RSS after the run <= 1.2 x (MaxBytes + idle RSS); telemetry: requests/s >= 0.9x telemetry off.
 #
 # The datasets of /agg/cached load in the background after start: before any load the script polls
 # /agg/cached (bounded by BENCH_STARTUP_TIMEOUT) until all three sources answer ok.
@@ -69,6 +76,8 @@
 #     BENCH_CACHE_MAX_MIB=64    Gateway:Cache:MaxBytes of cache_memory, in MiB (64 is the gateway's default)
 #     BENCH_CACHE_BODY_BYTES=16384  size of each body cache_memory stores (the downstream's /bytes/{n})
 #     BENCH_KEEP=1              keep the temp dir (generated config, server logs, raw wrk output)
+#     BENCH_SCENARIOS="a b"     measure only these scenarios (every server is still started and checked;
+#                               the targets of the others say "not run"), e.g. BENCH_SCENARIOS=telemetry
 #
 # What it does:
 #   1. checks that wrk and nginx are installed; when one is not and we are root with apt-get, installs
@@ -88,7 +97,7 @@
 #      and after, and its VmRSS (and for cache_memory VmHWM, the peak) read after;
 #   5. prints one table per scenario and the targets with PASS/FAIL (or skipped).
 #
-# With the defaults the run takes about 9 minutes after the builds.
+# With the defaults the run takes about 10 minutes after the builds.
 #
 # Exit status: 0 when the benchmark ran (whatever PASS/FAIL says: it is a report), non-zero only
 # when something could not run (build failure, a server not starting, a non-200 answer from a side
@@ -108,26 +117,32 @@ CACHE_BODY_BYTES=${BENCH_CACHE_BODY_BYTES:-16384}
 
 # Each scenario compares two sides, measured one after the other: the left side is the one under test
 # (a gateway), the right side its comparison. Per side: the server (a key of PID/PORT) and the path.
-SCENARIOS=(fast staggered hang passthrough resilient nginx hang_h2c cached cached_baseline cache_memory)
+SCENARIOS=(fast staggered hang passthrough resilient nginx hang_h2c cached cached_baseline cache_memory telemetry)
+ALL_SCENARIOS=("${SCENARIOS[@]}")
 # The staggered scenario needs more connections to keep the servers busy, since every aggregate waits
 # at least 60 ms for its slowest source.
 declare -A CONNECTIONS=([fast]=64 [staggered]=256 [hang]=64 [passthrough]=64 [resilient]=64 [nginx]=64 [hang_h2c]=64
-    [cached]=64 [cached_baseline]=64 [cache_memory]=64)
+    [cached]=64 [cached_baseline]=64 [cache_memory]=64 [telemetry]=64)
 declare -A LEFT_SERVER=([fast]=gateway [staggered]=gateway [hang]=gateway [passthrough]=gateway
     [resilient]=gateway [nginx]=gateway_nginx [hang_h2c]=gateway [cached]=gateway [cached_baseline]=gateway
-    [cache_memory]=gateway_cache)
+    [cache_memory]=gateway_cache [telemetry]=gateway_telemetry)
 declare -A LEFT_PATH=([fast]=/agg/fast [staggered]=/agg/staggered [hang]=/agg/hang [passthrough]=/proxy/delay/0
     [resilient]=/agg/fast_resilient [nginx]=/agg/fast [hang_h2c]=/agg/hang_h2c [cached]=/agg/cached
-    [cached_baseline]=/agg/cached [cache_memory]=/agg/cache_memory)
+    [cached_baseline]=/agg/cached [cache_memory]=/agg/cache_memory [telemetry]=/agg/fast)
 # cache_memory has no right side: its figure is compared with a limit computed from its own idle RSS.
 declare -A RIGHT_SERVER=([fast]=baseline [staggered]=baseline [hang]=baseline [passthrough]=plain_yarp
-    [resilient]=gateway [nginx]=baseline_nginx [hang_h2c]=baseline [cached]=gateway [cached_baseline]=baseline)
+    [resilient]=gateway [nginx]=baseline_nginx [hang_h2c]=baseline [cached]=gateway [cached_baseline]=baseline
+    [telemetry]=gateway)
 declare -A RIGHT_PATH=([fast]=/agg/fast [staggered]=/agg/staggered [hang]=/agg/hang [passthrough]=/proxy/delay/0
-    [resilient]=/agg/fast [nginx]=/agg/fast [hang_h2c]=/agg/hang_h2c [cached]=/agg/fast [cached_baseline]=/agg/cached)
+    [resilient]=/agg/fast [nginx]=/agg/fast [hang_h2c]=/agg/hang_h2c [cached]=/agg/fast [cached_baseline]=/agg/cached
+    [telemetry]=/agg/fast)
 # Column titles of the table (left, right, ratio).
-declare -A LEFT_LABEL=([resilient]=resilient [cached]=cached)
-declare -A RIGHT_LABEL=([passthrough]="plain YARP" [resilient]=fast [cached]="live (fast)" [cached_baseline]="base cached")
-declare -A RATIO_LABEL=([passthrough]=gw/yarp [resilient]=res/fast [cached]=cache/live)
+declare -A LEFT_LABEL=([resilient]=resilient [cached]=cached [telemetry]="telemetry on")
+declare -A RIGHT_LABEL=([passthrough]="plain YARP" [resilient]=fast [cached]="live (fast)" [cached_baseline]="base cached"
+    [telemetry]="off")
+declare -A RATIO_LABEL=([passthrough]=gw/yarp [resilient]=res/fast [cached]=cache/live [telemetry]=on/off)
+# A server whose /metrics (Prometheus) is scraped every second while its side of the scenario is loaded.
+declare -A SCRAPE=([telemetry]=1)
 # wrk script per scenario (its argument names the run, see distinct-keys.lua).
 declare -A WRK_SCRIPT=([cache_memory]=tests/Benchmarks/distinct-keys.lua)
 # The process that answers the scenario's downstream calls (its CPU is reported too).
@@ -142,7 +157,8 @@ declare -A DESCRIPTION=(
     [hang_h2c]="hang over HTTP/2 cleartext (h2c, RequestVersionExact)"
     [cached]="3 sources from cached datasets vs the same 3 fetched live (/agg/fast), both on the gateway"
     [cached_baseline]="3 sources from cached datasets vs the baseline's IMemoryCache (JsonNode merge)"
-    [cache_memory]="per-source response cache under a stream of distinct keys")
+    [cache_memory]="per-source response cache under a stream of distinct keys"
+    [telemetry]="fast with OpenTelemetry on (100 % traces, metrics and logs over OTLP, Prometheus scraped) vs off")
 # Scenarios whose gateway side needs the YARP integration: skipped (with the reason) when it is missing.
 declare -A NEEDS_YARP=([passthrough]="a pass-through route (ReverseProxy:Routes, MapReverseProxy)"
     [resilient]="per-downstream resilience (Gateway:Downstreams:*:Resilience)"
@@ -160,6 +176,7 @@ declare -A PID=() PORT=()   # per server: process id, port (PORT also holds down
 declare -A R=()             # results, keyed "scenario.side.metric" (side: left or right)
 WRK_RUN=0                   # wrk runs so far: names each run for a wrk script (distinct keys per run)
 WRK_PID=""
+SCRAPER_PID=""              # the loop scraping /metrics during a telemetry run
 WORK=""
 IDLE_LOAD="n/a"
 RESILIENCE_REFUSED=0        # the gateway refused Gateway:Downstreams:*:Resilience at start
@@ -186,6 +203,9 @@ cleanup() {
     fi
     if [[ -n $WRK_PID ]]; then
         kill -TERM "$WRK_PID" 2>/dev/null || true
+    fi
+    if [[ -n $SCRAPER_PID ]]; then
+        kill -TERM "$SCRAPER_PID" 2>/dev/null || true
     fi
     # nginx's worker is a child of the process we started: note it before stopping its parent, so
     # that it can be killed too should the master not stop it.
@@ -233,6 +253,15 @@ require_tools() {
     [[ $CACHE_MAX_MIB =~ ^[1-9][0-9]*$ ]] || die "BENCH_CACHE_MAX_MIB must be a positive number of MiB (got '$CACHE_MAX_MIB')"
     [[ $CACHE_BODY_BYTES =~ ^[1-9][0-9]*$ ]] && ((CACHE_BODY_BYTES >= 64 && CACHE_BODY_BYTES <= 1048576)) \
         || die "BENCH_CACHE_BODY_BYTES must be 64 to 1048576 (the downstream's /bytes/{n}; got '$CACHE_BODY_BYTES')"
+    if [[ -n ${BENCH_SCENARIOS:-} ]]; then
+        local scenario known
+        for scenario in $BENCH_SCENARIOS; do
+            known=0
+            for s in "${ALL_SCENARIOS[@]}"; do [[ $s == "$scenario" ]] && known=1; done
+            ((known)) || die "BENCH_SCENARIOS: unknown scenario '$scenario' (known: ${ALL_SCENARIOS[*]})"
+        done
+        read -r -a SCENARIOS <<<"$BENCH_SCENARIOS"
+    fi
 }
 
 # Direct children of a process (nginx's worker), space-separated; empty when it has none or is gone.
@@ -509,6 +538,41 @@ start_gateway_cache() {
     start_server gateway_cache "$GATEWAY_DLL" --config "$config"
 }
 
+# The gateway of the telemetry scenario: the same build on a copy of the gateway's generated config, with
+# OpenTelemetry on: OTLP over http/protobuf to the downstream's sink, every trace sampled (the SDK's
+# default), Prometheus at /metrics. (A gateway old enough to refuse the Resilience keys has no telemetry
+# either: this one then stops at start and the run says so.)
+start_gateway_telemetry() {
+    local downstream=$1
+    pick_port gateway_telemetry
+    cp "$WORK/gateway.bench.json" "$WORK/gateway_telemetry.bench.json"
+    start_process gateway_telemetry env OTEL_EXPORTER_OTLP_ENDPOINT="$downstream" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+        OTEL_METRIC_EXPORT_INTERVAL=10000 OTEL_SERVICE_NAME=gateway-bench Gateway__Telemetry__Prometheus=true \
+        dotnet "$GATEWAY_DLL" --urls "http://127.0.0.1:${PORT[gateway_telemetry]}" --config "$WORK/gateway_telemetry.bench.json"
+}
+
+# Scrapes a server's /metrics every second in the background (what Prometheus would do, more often than
+# its usual 15 s) until stop_scraper; counts the scrapes that answered 200 in $WORK/scrapes-<name>.
+start_scraper() {
+    local name=$1 url="http://127.0.0.1:${PORT[$1]}/metrics"
+    : >"$WORK/scrapes-$name"
+    (
+        while true; do
+            code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$url" || true)
+            echo "$code" >>"$WORK/scrapes-$name"
+            sleep 1
+        done
+    ) &
+    SCRAPER_PID=$!
+}
+
+stop_scraper() {
+    [[ -n $SCRAPER_PID ]] || return 0
+    kill -TERM "$SCRAPER_PID" 2>/dev/null || true
+    wait "$SCRAPER_PID" 2>/dev/null || true
+    SCRAPER_PID=""
+}
+
 # A gateway without the response cache stops at start with "unknown setting 'Cache'": then cache_memory
 # is skipped and that gateway is not started again (it has nothing else to serve).
 wait_gateway_cache() {
@@ -573,6 +637,14 @@ check_side() {
         server_failed "$name" "GET $url answered $problem instead of 200 with the expected body"
     fi
 
+    # The telemetry side must really have its telemetry on: Prometheus answers with the gateway's instruments.
+    if [[ $side == left && -n ${SCRAPE[$scenario]:-} ]]; then
+        code=$(curl -s -o "$WORK/check-$scenario-metrics.txt" -m 10 -w '%{http_code}' "http://127.0.0.1:${PORT[$name]}/metrics" || true)
+        if [[ $code != 200 ]] || ! grep -q '^gateway_aggregate_duration' "$WORK/check-$scenario-metrics.txt"; then
+            server_failed "$name" "GET /metrics on $name answered HTTP ${code:-nothing} without gateway_aggregate_duration (telemetry is not on)"
+        fi
+    fi
+
     # Where every source answers well within its timeout, errors must be empty; in the hang scenarios
     # only the hanging source c may fail.
     if [[ $path == /agg/* ]]; then
@@ -616,6 +688,7 @@ start_all() {
     pick_port baseline_nginx
     start_server baseline_nginx "$BASELINE_DLL" --Downstream "$nginx"
     start_gateway_cache "$downstream"
+    start_gateway_telemetry "$downstream"
 
     wait_gateway gateway "$downstream" "$downstream_h2c"
     wait_gateway gateway_nginx "$nginx" "$nginx"
@@ -623,6 +696,7 @@ start_all() {
     wait_ready plain_yarp /proxy/delay/0
     wait_ready baseline_nginx /agg/fast
     wait_gateway_cache
+    wait_ready gateway_telemetry /agg/fast
     wait_datasets gateway
 
     local scenario
@@ -656,7 +730,7 @@ warm_up_all() {
     [[ -n ${SKIP[passthrough]:-} ]] || warmups+=(gateway:/proxy/delay/0)
     [[ -n ${SKIP[resilient]:-} ]] || warmups+=(gateway:/agg/fast_resilient)
     warmups+=(gateway:/agg/cached baseline:/agg/fast baseline:/agg/cached plain_yarp:/proxy/delay/0
-        gateway_nginx:/agg/fast baseline_nginx:/agg/fast)
+        gateway_nginx:/agg/fast baseline_nginx:/agg/fast gateway_telemetry:/agg/fast)
     local warmup
     for warmup in "${warmups[@]}"; do
         name=${warmup%%:*} path=${warmup#*:}
@@ -755,6 +829,13 @@ run_wrk() {
     fi
 }
 
+# Exports the downstream's OTLP sink received between two readings of its /v1/received
+# ({"traces":n,"metrics":n,"logs":n}), as "traces/metrics/logs".
+otlp_exports() {
+    awk -v b="$1" -v a="$2" 'function get(s, k,   m) { if (match(s, "\"" k "\":[0-9]+")) return substr(s, RSTART + length(k) + 3, RLENGTH - length(k) - 3) + 0; return -1 }
+        BEGIN { if (get(a, "traces") < 0) { print "n/a"; exit } printf "%d/%d/%d", get(a, "traces") - get(b, "traces"), get(a, "metrics") - get(b, "metrics"), get(a, "logs") - get(b, "logs") }'
+}
+
 # wrk prints latencies as 850.00us, 12.34ms, 1.02s or 1.50m: convert to milliseconds.
 to_ms() {
     awk -v v="$1" 'BEGIN {
@@ -776,6 +857,12 @@ measure() {
     ensure_running "$downstream"
     # Before any load on this server (only the response-cache gateway gets none before its scenario).
     R[$key.idle_rss]=$(rss_mib "$pid")
+    local scraping=0 otlp_before=""
+    if [[ $side == left && -n ${SCRAPE[$scenario]:-} ]]; then
+        scraping=1
+        otlp_before=$(curl -s -m 5 "http://127.0.0.1:${PORT[downstream]}/v1/received" || true)
+        start_scraper "$name"
+    fi
 
     if ((WARMUP > 0)); then
         log "$scenario / $name $path: warm-up ${WARMUP}s, $connections connections${script:+, $script}"
@@ -793,6 +880,11 @@ measure() {
     ds_before=$(tree_ticks "${PID[$downstream]}")
     before=$(cpu_ticks "$pid")
     run_wrk "$out" "$connections" "$DURATION" "$url" "$script"
+    if ((scraping)); then
+        stop_scraper
+        R[$key.scrapes]=$(awk '$1 == 200 { ok++ } END { printf "%d/%d", ok, NR }' "$WORK/scrapes-$name")
+        R[$key.otlp]=$(otlp_exports "$otlp_before" "$(curl -s -m 5 "http://127.0.0.1:${PORT[downstream]}/v1/received" || true)")
+    fi
     # A server that died during the run would leave numbers that mean nothing.
     ensure_running "$name"
     ensure_running "$downstream"
@@ -919,6 +1011,10 @@ print_table() {
     print_row "requests (total)" requests "$scenario" no
     print_row "non-2xx responses" non2xx "$scenario" no
     print_row "socket errors" sockerr "$scenario" no
+    if [[ -n ${SCRAPE[$scenario]:-} ]]; then
+        print_row "/metrics scrapes ok/all" scrapes "$scenario" no
+        print_row "OTLP exports tr/met/log" otlp "$scenario" no
+    fi
 }
 
 # verdict SCENARIO VALUE OP LIMIT -> PASS, FAIL or the reason the scenario was skipped (OP is <= or >=).
@@ -949,18 +1045,23 @@ verdict() {
 
 # target SCENARIO TEXT VALUE-SHOWN VALUE OP LIMIT
 target() {
-    local shown="($3)"
+    local shown="($3)" s run=0
+    for s in "${SCENARIOS[@]}"; do [[ $s == "$1" ]] && run=1; done
+    if ((run == 0)); then
+        printf '  %-58s %-18s %s\n' "$2" "" "not run (BENCH_SCENARIOS)"
+        return 0
+    fi
     [[ -n ${SKIP[$1]:-} ]] && shown=""
     printf '  %-58s %-18s %s\n' "$2" "$shown" "$(verdict "$1" "$4" "$5" "$6")"
 }
 
 print_targets() {
     local rps cpu rss p99s p99h pt_rps pt_p99 res_rps ng_cpu h2_p99
-    rps=$(ratio "${R[fast.left.rps]}" "${R[fast.right.rps]}")
-    cpu=$(ratio "${R[fast.left.cpu]}" "${R[fast.right.cpu]}")
-    rss=$(ratio "${R[fast.left.rss]}" "${R[fast.right.rss]}")
-    p99s=${R[staggered.left.p99]}
-    p99h=${R[hang.left.p99]}
+    rps=$(ratio "${R[fast.left.rps]:-}" "${R[fast.right.rps]:-}")
+    cpu=$(ratio "${R[fast.left.cpu]:-}" "${R[fast.right.cpu]:-}")
+    rss=$(ratio "${R[fast.left.rss]:-}" "${R[fast.right.rss]:-}")
+    p99s=${R[staggered.left.p99]:-n/a}
+    p99h=${R[hang.left.p99]:-n/a}
     pt_rps=$(ratio "${R[passthrough.left.rps]:-}" "${R[passthrough.right.rps]:-}")
     pt_p99=$(difference "${R[passthrough.left.p99]:-}" "${R[passthrough.right.p99]:-}")
     res_rps=$(ratio "${R[resilient.left.rps]:-}" "${R[resilient.right.rps]:-}")
@@ -987,6 +1088,9 @@ print_targets() {
     target cached_baseline "cached_baseline: gateway requests/s >= 1.2x baseline" "${ca_base}x" "$ca_base" '>=' 1.2
     target cache_memory "cache_memory: RSS after run <= 1.2 x (MaxBytes + idle)" "${cm_rss}/${cm_limit} MiB" \
         "$(awk -v r="$cm_rss" -v l="$cm_limit" 'BEGIN { if (r ~ /^[0-9.]+$/ && l ~ /^[0-9.]+$/) printf "%.1f", r - l; else print "n/a" }')" '<=' 0
+    local tel_rps
+    tel_rps=$(ratio "${R[telemetry.left.rps]:-}" "${R[telemetry.right.rps]:-}")
+    target telemetry "telemetry: requests/s with telemetry on >= 0.9x off" "${tel_rps}x" "$tel_rps" '>=' 0.9
 }
 
 # The comparison is only fair when nothing else runs: warn about runs where other processes
@@ -1014,7 +1118,7 @@ print_server_logs() {
     local name count pattern
     echo
     echo "== server output =="
-    for name in gateway baseline plain_yarp gateway_nginx baseline_nginx gateway_cache downstream nginx; do
+    for name in gateway baseline plain_yarp gateway_nginx baseline_nginx gateway_cache gateway_telemetry downstream nginx; do
         pattern='^(warn|fail|crit)|Exception'
         [[ $name == nginx ]] && pattern='\[(warn|error|crit|alert|emerg)\]'
         count=$(grep -cE "$pattern" "$WORK/$name.log" 2>/dev/null || true)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Downstream;
+using Gateway.Telemetry;
 
 namespace Gateway.Aggregation;
 
@@ -15,65 +16,78 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
     {
         var started = timeProvider.GetTimestamp();
         var definition = plan.Definition;
+
         // Every answer is about one request and may carry a user's data: no cache keeps it, no browser sniffs it.
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers.XContentTypeOptions = "nosniff";
-        var clientValues = new string?[definition.ClientValues.Count];
-        for (var i = 0; i < clientValues.Length; i++)
-        {
-            var value = ReadClientValue(context.Request, definition.ClientValues[i]);
-            if (string.IsNullOrEmpty(value) && definition.ClientValueRequired[i])
-            {
-                await WriteBadValueAsync(context, definition.ClientValues[i], "Missing parameter", "is required by this aggregate and was missing or empty").ConfigureAwait(false);
-                return;
-            }
-
-            if (definition.ClientValueInPath[i] && PathTemplate.IsUnsafeSegment(value))
-            {
-                await WriteBadValueAsync(context, definition.ClientValues[i], "Invalid parameter", "cannot be '.' or '..' nor contain '/' or '\\': it would change the downstream path").ConfigureAwait(false);
-                return;
-            }
-
-            clientValues[i] = value;
-        }
-
-        var headers = HeaderPropagation.Select(context.Request.Headers, plan.PropagateHeaders, out var invalidHeader);
-        if (invalidHeader is not null)
-        {
-            await WriteBadHeaderAsync(context, invalidHeader).ConfigureAwait(false);
-            return;
-        }
-
-        var deadline = RequestBudget.Shorten(definition.Timeout, context.Request.Headers, plan.BudgetHeader);
-        SourceResult[]? results = null;
+        using var span = GatewayActivities.StartAggregate(definition.Name);
+        bool? complete = null;
         try
         {
-            results = await executor.ExecuteAsync(plan, new AggregateRequest(clientValues, headers, deadline, context, plan.HasCachedCalls ? context.Request.Headers.Authorization : default), context.RequestAborted).ConfigureAwait(false);
-            if (context.RequestAborted.IsCancellationRequested)
+            var clientValues = new string?[definition.ClientValues.Count];
+            for (var i = 0; i < clientValues.Length; i++)
             {
+                var value = ReadClientValue(context.Request, definition.ClientValues[i]);
+                if (string.IsNullOrEmpty(value) && definition.ClientValueRequired[i])
+                {
+                    await WriteBadValueAsync(context, definition.ClientValues[i], "Missing parameter", "is required by this aggregate and was missing or empty").ConfigureAwait(false);
+                    return;
+                }
+
+                if (definition.ClientValueInPath[i] && PathTemplate.IsUnsafeSegment(value))
+                {
+                    await WriteBadValueAsync(context, definition.ClientValues[i], "Invalid parameter", "cannot be '.' or '..' nor contain '/' or '\\': it would change the downstream path").ConfigureAwait(false);
+                    return;
+                }
+
+                clientValues[i] = value;
+            }
+
+            var headers = HeaderPropagation.Select(context.Request.Headers, plan.PropagateHeaders, out var invalidHeader);
+            if (invalidHeader is not null)
+            {
+                await WriteBadHeaderAsync(context, invalidHeader).ConfigureAwait(false);
                 return;
             }
 
-            var verdict = AggregateVerdict.From(definition, results);
-            var response = context.Response;
-            response.StatusCode = verdict.StatusCode;
-            response.ContentType = "application/json; charset=utf-8";
-            response.Headers[CompleteHeader] = verdict.Complete ? "true" : "false";
-            if (verdict.RetryAfter is { } retryAfter)
+            var deadline = RequestBudget.Shorten(definition.Timeout, context.Request.Headers, plan.BudgetHeader);
+            SourceResult[]? results = null;
+            try
             {
-                response.Headers.RetryAfter = RequestBudget.WholeSeconds(retryAfter);
-            }
+                results = await executor.ExecuteAsync(plan, new AggregateRequest(clientValues, headers, deadline, context, plan.HasCachedCalls ? context.Request.Headers.Authorization : default, span), context.RequestAborted).ConfigureAwait(false);
+                if (context.RequestAborted.IsCancellationRequested)
+                {
+                    return;
+                }
 
-            var elapsedMs = (long)timeProvider.GetElapsedTime(started).TotalMilliseconds;
-            EnvelopeWriter.Write(response.BodyWriter, definition, results, verdict, elapsedMs);
-            await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                var verdict = AggregateVerdict.From(definition, results);
+                complete = verdict.Complete;
+                var response = context.Response;
+                response.StatusCode = verdict.StatusCode;
+                response.ContentType = "application/json; charset=utf-8";
+                response.Headers[CompleteHeader] = verdict.Complete ? "true" : "false";
+                if (verdict.RetryAfter is { } retryAfter)
+                {
+                    response.Headers.RetryAfter = RequestBudget.WholeSeconds(retryAfter);
+                }
+
+                var elapsedMs = (long)timeProvider.GetElapsedTime(started).TotalMilliseconds;
+                EnvelopeWriter.Write(response.BodyWriter, definition, results, verdict, elapsedMs);
+                await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var result in results ?? [])
+                {
+                    result.Body?.Release();
+                }
+            }
         }
         finally
         {
-            foreach (var result in results ?? [])
-            {
-                result.Body?.Release();
-            }
+            var status = context.Response.StatusCode;
+            GatewayMetrics.RecordAggregate(definition.Name, status, timeProvider.GetElapsedTime(started).TotalMilliseconds);
+            GatewayActivities.EndAggregate(span, status, complete);
         }
     }
 

@@ -75,7 +75,7 @@ internal sealed class AggregatePlan
 /// <summary>What a request brings to the fan-out: client values by index, the headers to propagate,
 /// the deadline (possibly shortened by the client's budget), the request itself for load balancing, and its
 /// <c>Authorization</c> (read only when a source is a cached call: such a request does not use the cache unless allowed).</summary>
-internal readonly record struct AggregateRequest(string?[] ClientValues, KeyValuePair<string, StringValues>[] Headers, TimeSpan Deadline, HttpContext? Context = null, StringValues Authorization = default);
+internal readonly record struct AggregateRequest(string?[] ClientValues, KeyValuePair<string, StringValues>[] Headers, TimeSpan Deadline, HttpContext? Context = null, StringValues Authorization = default, System.Diagnostics.Activity? Span = null);
 
 /// <summary>
 /// A source's failure messages, built once: they name the downstream by cluster id, never by address.

@@ -123,6 +123,11 @@ internal sealed class AggregationCatalog
     {
         _claims.Claim(HealthExtensions.LivePath, null, "the liveness check", _errors);
         _claims.Claim(HealthExtensions.ReadyPath, null, "the readiness check", _errors);
+        if (Options.Telemetry.Prometheus)
+        {
+            _claims.Claim(Telemetry.TelemetryExtensions.MetricsPath, null, "Gateway:Telemetry:Prometheus", _errors);
+        }
+
         if (Options.Management.Enabled)
         {
             _claims.Claim(ManagementExtensions.CachePath, ["GET"], "Gateway:Management", _errors);

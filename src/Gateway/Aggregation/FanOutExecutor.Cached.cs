@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
 using Gateway.Caching;
 using Gateway.Downstream;
+using Gateway.Telemetry;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using Polly;
@@ -43,19 +45,31 @@ internal sealed partial class FanOutExecutor
         }
 
         var key = ResponseKey(source, policy, path!, run.Request, out var headers);
-        var call = new CachedCall(this, plan.Downstreams[index], plan.Messages[index], address, headers, source);
+        var call = new CachedCall(this, plan.Downstreams[index], plan.Messages[index], address, headers, source, run.SpanOf(index));
         var left = run.TimeLeft(started);
+        SourceResult result;
         try
         {
-            return await responseCache.GetAsync(key, policy, call, started, left < source.Timeout ? left : source.Timeout, run.Token).ConfigureAwait(false);
+            result = await responseCache.GetAsync(key, policy, call, started, left < source.Timeout ? left : source.Timeout, run.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             // This request stopped waiting; the call goes on for the others and fills the cache.
-            return run.Token.IsCancellationRequested
+            result = run.Token.IsCancellationRequested
                 ? run.Stopped(index, Elapsed(started), queued: false)
                 : SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), plan.Messages[index].Timeout);
         }
+
+        if (result.CacheHit)
+        {
+            GatewayMetrics.RecordHit("response", plan.Definition.Name, source.Name, result.Cache == CacheState.Stale, result.AgeMs ?? 0);
+        }
+        else
+        {
+            GatewayMetrics.RecordMiss("response", plan.Definition.Name, source.Name);
+        }
+
+        return result;
     }
 
     // Cluster, expanded path and query, then each VaryBy header (and Authorization when allowed) with its value,
@@ -107,7 +121,8 @@ internal sealed partial class FanOutExecutor
         SourceMessages messages,
         IDownstreamAddress address,
         KeyValuePair<string, StringValues>[] headers,
-        SourceDefinition source) : ICachedCall
+        SourceDefinition source,
+        Activity? span) : ICachedCall
     {
         public string Name => source.Name;
 
@@ -127,11 +142,13 @@ internal sealed partial class FanOutExecutor
                 lease = await downstream.Limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
                 if (!lease.IsAcquired)
                 {
+                    downstream.CountRejected();
                     return SourceResult.Failed(SourceOutcome.Rejected, executor.Elapsed(started), messages.Rejected);
                 }
 
                 // No HttpContext: the call may outlive the request that started it (a background refresh).
-                call = new DownstreamCall(downstream, address, headers, null, endsAt, time, cancellationToken, stopping);
+                // The span of the request that started the call; a background refresh outlives it, as OpenTelemetry allows.
+                call = new DownstreamCall(downstream, address, headers, null, endsAt, time, cancellationToken, stopping) { Span = span };
                 using var response = await downstream.SendAsync(call, executor._client, cancellationToken).ConfigureAwait(false);
                 var elapsed = executor.Elapsed(started);
                 return FromResponse(response, messages, executor.Elapsed(started)).With(call.Attempts, null);

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using Gateway.Telemetry;
+
 namespace Gateway.Aggregation;
 
 internal sealed partial class FanOutExecutor
@@ -17,6 +20,7 @@ internal sealed partial class FanOutExecutor
         private readonly Lock _lock = new();
         private int _running;
         private int _remaining;
+        private readonly Activity?[]? _spans;
 
         public FanOutRun(FanOutExecutor executor, AggregatePlan plan, AggregateRequest request)
         {
@@ -36,6 +40,10 @@ internal sealed partial class FanOutExecutor
             }
 
             _remaining = sources.Count;
+            if (request.Span is not null)
+            {
+                _spans = new Activity?[sources.Count];
+            }
         }
 
         public AggregatePlan Plan { get; }
@@ -112,8 +120,21 @@ internal sealed partial class FanOutExecutor
             }
         }
 
+        /// <summary>The span of source <paramref name="index"/> while it runs; null when the request is not traced.</summary>
+        public Activity? SpanOf(int index) => _spans?[index];
+
         private async Task RunSourceAsync(int index)
         {
+            var started = _executor._timeProvider.GetTimestamp();
+            var source = Plan.Definition.Sources[index];
+            Activity? span = null;
+            if (Request.Span is { } aggregateSpan)
+            {
+                span = GatewayActivities.StartSource(aggregateSpan, Plan.Definition.Name, source);
+                // Each source writes its own slot once, before its call reads it.
+                _spans![index] = span;
+            }
+
             SourceResult result;
             try
             {
@@ -125,11 +146,26 @@ internal sealed partial class FanOutExecutor
                 result = SourceResult.Failed(SourceOutcome.Unavailable, 0, $"source '{Plan.Definition.Sources[index].Name}' failed");
             }
 
+            GatewayMetrics.RecordSource(Plan.Definition.Name, source.Name, result.Outcome.ToName(), _executor._timeProvider.GetElapsedTime(started).TotalMilliseconds);
+            if (source.Kind == SourceKind.CachedData)
+            {
+                if (result.Cache != CacheState.None)
+                {
+                    GatewayMetrics.RecordHit("dataset", Plan.Definition.Name, source.Name, result.Cache == CacheState.Stale, result.AgeMs ?? 0);
+                }
+                else
+                {
+                    GatewayMetrics.RecordMiss("dataset", Plan.Definition.Name, source.Name);
+                }
+            }
+
             if (!result.IsOk)
             {
                 _executor._failures.Report(Plan.Definition.Name, Plan.Definition.Sources[index], result);
             }
 
+            // Ended after the failure is logged, so that the log record carries the source's span.
+            GatewayActivities.EndSource(span, result);
             Complete(index, result);
         }
 

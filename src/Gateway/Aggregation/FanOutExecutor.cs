@@ -126,11 +126,12 @@ internal sealed partial class FanOutExecutor(
 
                 if (!lease.IsAcquired)
                 {
+                    downstream.CountRejected();
                     return SourceResult.Failed(SourceOutcome.Rejected, Elapsed(started), messages.Rejected).With(0, queuedMs, RejectedRetryAfter);
                 }
             }
 
-            call = new DownstreamCall(downstream, address, run.Request.Headers, run.Request.Context, endsAt, _timeProvider, timeout.Token, run.Token);
+            call = new DownstreamCall(downstream, address, run.Request.Headers, run.Request.Context, endsAt, _timeProvider, timeout.Token, run.Token) { Span = run.SpanOf(index) };
             using var response = await downstream.SendAsync(call, _client, cancellationToken).ConfigureAwait(false);
             var result = FromResponse(response, messages, Elapsed(started));
             return result.With(call.Attempts, queuedMs);

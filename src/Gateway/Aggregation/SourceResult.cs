@@ -45,6 +45,9 @@ internal sealed class SourceResult
     /// <summary>For a source served from a cached copy: whether the copy is fresh or stale.</summary>
     public CacheState Cache { get; private init; }
 
+    /// <summary>Served from a stored copy without waiting for a call (false for the answer of a call this request waited for).</summary>
+    public bool CacheHit { get; private init; }
+
     /// <summary>For a source served from a cached copy (or refused as too old): the copy's age.</summary>
     public long? AgeMs { get; private init; }
 
@@ -61,8 +64,8 @@ internal sealed class SourceResult
         new(SourceOutcome.Ok, status, elapsedMs, null, body, SourceOutcome.Ok);
 
     /// <summary>Served from memory: <paramref name="body"/> is shared with every other request reading it.</summary>
-    public static SourceResult Cached(int status, SharedBody body, long ageMs, CacheState cache, long elapsedMs = 0) =>
-        new(SourceOutcome.Ok, status, elapsedMs, null, body, SourceOutcome.Ok) { Cache = cache, AgeMs = ageMs };
+    public static SourceResult Cached(int status, SharedBody body, long ageMs, CacheState cache, long elapsedMs = 0, bool hit = true) =>
+        new(SourceOutcome.Ok, status, elapsedMs, null, body, SourceOutcome.Ok) { Cache = cache, AgeMs = ageMs, CacheHit = hit };
 
     /// <summary>The cached copy is older than it may be served.</summary>
     public static SourceResult Expired(long ageMs, string message) =>

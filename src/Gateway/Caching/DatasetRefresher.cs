@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Gateway.Downstream;
+using Gateway.Telemetry;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
@@ -56,17 +57,19 @@ internal sealed class DatasetRefresher(DownstreamClient client, TimeProvider tim
         RateLimitLease? lease = null;
         var outcome = RefreshOutcome.Ok;
         string? message = null;
+        var span = GatewayActivities.StartRefresh(dataset.Name);
         try
         {
             lease = await downstream.Limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
             if (!lease.IsAcquired)
             {
+                downstream.CountRejected();
                 (outcome, message) = (RefreshOutcome.Rejected, $"downstream '{downstream.Id}' is at its concurrency limit");
                 return false;
             }
 
             var endsAt = started + (long)(definition.Timeout.TotalSeconds * timeProvider.TimestampFrequency);
-            var call = new DownstreamCall(downstream, definition.Address, NoHeaders, null, endsAt, timeProvider, timeout.Token, stopping);
+            var call = new DownstreamCall(downstream, definition.Address, NoHeaders, null, endsAt, timeProvider, timeout.Token, stopping) { Span = span };
             using var response = await downstream.SendAsync(call, client, cancellationToken).ConfigureAwait(false);
             (outcome, message) = response.Problem switch
             {
@@ -118,6 +121,8 @@ internal sealed class DatasetRefresher(DownstreamClient client, TimeProvider tim
         finally
         {
             lease?.Dispose();
+            GatewayActivities.EndRefresh(span, outcome.ToName());
+            GatewayMetrics.RecordRefresh(dataset.Name, outcome.ToName());
             if (outcome != RefreshOutcome.Ok)
             {
                 dataset.Failed(outcome, message!, timeProvider.GetTimestamp());

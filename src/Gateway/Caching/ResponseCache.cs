@@ -87,7 +87,7 @@ internal sealed class ResponseCache : IDisposable
         var elapsedMs = (long)_timeProvider.GetElapsedTime(started).TotalMilliseconds;
         var age = _timeProvider.GetUtcNow() - response.LoadedAt;
         var ageMs = Math.Max(0, (long)age.TotalMilliseconds);
-        return SourceResult.Cached(response.Status, response.Body!, ageMs, age > policy.Ttl ? CacheState.Stale : CacheState.Fresh, elapsedMs);
+        return SourceResult.Cached(response.Status, response.Body!, ageMs, age > policy.Ttl ? CacheState.Stale : CacheState.Fresh, elapsedMs, hit: pending.IsCompletedSuccessfully);
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Model;
 
@@ -21,6 +22,7 @@ internal sealed class DownstreamCall(
     private List<DestinationState>? _moreTried;
     private int _attempts;
     private int _retryPermits;
+    private int _tracedAttempts;
 
     public DownstreamService Downstream { get; } = downstream;
 
@@ -33,6 +35,12 @@ internal sealed class DownstreamCall(
     public HttpContext? Context { get; } = context;
 
     public TimeProvider TimeProvider { get; } = timeProvider;
+
+    /// <summary>The span of the source (or refresh) this call serves; null when it is not traced.</summary>
+    public Activity? Span { get; init; }
+
+    /// <summary>Numbers the attempts that get a span of their own (1, 2, ...).</summary>
+    public int NextTracedAttempt() => Interlocked.Increment(ref _tracedAttempts);
 
     /// <summary>Attempts sent so far (retries and hedges included).</summary>
     public int Attempts => Volatile.Read(ref _attempts);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
+using Gateway.Telemetry;
 using Polly.Timeout;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
@@ -44,6 +45,7 @@ internal sealed class DownstreamClient
         var destination = Pick(call, cluster) ?? throw new NoDestinationException();
         call.AddTried(destination);
         call.CountAttempt();
+        GatewayActivities.SetDestination(call, destination.DestinationId);
         var model = cluster.Model;
         var settings = model.Config.HttpRequest;
         DestinationCounters.Enter(cluster, destination);

@@ -18,10 +18,11 @@ internal sealed class DownstreamResilience
 {
     public static readonly ResiliencePropertyKey<DownstreamCall> CallKey = new("Gateway.DownstreamCall");
 
-    public static readonly DownstreamResilience None = new(null, null, null, null, null);
+    public static readonly DownstreamResilience None = new(null, null, null, null, null, null);
 
-    private DownstreamResilience(ResiliencePipeline<DownstreamResponse>? pipeline, ResiliencePipeline<DownstreamResponse>? breaker, RetryBudget? retryBudget, TimeSpan? breakDuration, TimeSpan? attemptTimeout)
+    private DownstreamResilience(ResiliencePipeline<DownstreamResponse>? pipeline, ResiliencePipeline<DownstreamResponse>? breaker, RetryBudget? retryBudget, TimeSpan? breakDuration, TimeSpan? attemptTimeout, CircuitBreakerStateProvider? breakerState)
     {
+        BreakerState = breakerState;
         AttemptTimeout = attemptTimeout;
         Pipeline = pipeline;
         Breaker = breaker;
@@ -35,7 +36,11 @@ internal sealed class DownstreamResilience
     /// <summary>The cluster's circuit breaker; null when none is configured.</summary>
     public ResiliencePipeline<DownstreamResponse>? Breaker { get; }
 
+    /// <summary>Retries and hedges share it; null when neither is configured (then a call has one attempt).</summary>
     public RetryBudget? RetryBudget { get; }
+
+    /// <summary>The breaker's state, for metrics; null without a breaker.</summary>
+    public CircuitBreakerStateProvider? BreakerState { get; }
 
     public TimeSpan? BreakDuration { get; }
 
@@ -122,9 +127,10 @@ internal sealed class DownstreamResilience
         // Typed like the aggregate pipeline, so that it nests there without a bridge; routes report their
         // outcome to it as a DownstreamResponse too.
         ResiliencePipeline<DownstreamResponse>? breaker = null;
+        CircuitBreakerStateProvider? breakerState = null;
         if (options.CircuitBreaker is { } breakerOptions)
         {
-            var state = new CircuitBreakerStateProvider();
+            var state = breakerState = new CircuitBreakerStateProvider();
             breaker = new ResiliencePipelineBuilder<DownstreamResponse> { TimeProvider = timeProvider }
                 .AddCircuitBreaker(new CircuitBreakerStrategyOptions<DownstreamResponse>
                 {
@@ -198,7 +204,7 @@ internal sealed class DownstreamResilience
 
         // A breaker alone needs no pipeline around it.
         var pipeline = options.Retry is null && options.Hedging is null && options.AttemptTimeout is null ? breaker : builder.Build();
-        return new DownstreamResilience(pipeline, breaker, budget, options.CircuitBreaker?.BreakDuration, options.AttemptTimeout);
+        return new DownstreamResilience(pipeline, breaker, budget, options.CircuitBreaker?.BreakDuration, options.AttemptTimeout, breakerState);
     }
 
     // Besides the transient outcomes: a call cut off by its own timeout (the downstream was too slow), and

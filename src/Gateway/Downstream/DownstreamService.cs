@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
+using Gateway.Telemetry;
 using Polly;
 
 namespace Gateway.Downstream;
@@ -12,6 +14,8 @@ namespace Gateway.Downstream;
 internal sealed class DownstreamService
 {
     private readonly HashSet<string> _propagateHeaders;
+    private readonly long _capacity;
+    private long _rejected;
 
     public DownstreamService(
         string id,
@@ -24,6 +28,7 @@ internal sealed class DownstreamService
     {
         Id = id;
         Limiter = limiter;
+        _capacity = limiter.GetStatistics()?.CurrentAvailablePermits ?? 0;
         Timeout = timeout;
         MaxResponseBytes = maxResponseBytes;
         _propagateHeaders = new HashSet<string>(propagateHeaders, StringComparer.OrdinalIgnoreCase);
@@ -36,6 +41,14 @@ internal sealed class DownstreamService
 
     /// <summary>Calls in flight to this downstream, with a bounded queue behind the cap.</summary>
     public ConcurrencyLimiter Limiter { get; }
+
+    /// <summary>Calls holding a slot now (for metrics; the limiter's statistics only say what is free).</summary>
+    public long InFlight => _capacity - (Limiter.GetStatistics()?.CurrentAvailablePermits ?? _capacity);
+
+    /// <summary>Calls refused because the queue was full, since start (for metrics).</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
+
+    public void CountRejected() => Interlocked.Increment(ref _rejected);
 
     public TimeSpan? Timeout { get; }
 
@@ -68,9 +81,11 @@ internal sealed class DownstreamService
         try
         {
             return await pipeline.ExecuteAsync(
-                static (context, state) => state.client.SendAsync(state.call, context.CancellationToken),
+                static (context, state) => state.call.Span is { } span && state.service.Resilience.RetryBudget is not null
+                    ? TracedAttemptAsync(span, state.call, state.client, context.CancellationToken)
+                    : state.client.SendAsync(state.call, context.CancellationToken),
                 context,
-                (client, call)).ConfigureAwait(false);
+                (client, call, service: this)).ConfigureAwait(false);
         }
         finally
         {
@@ -80,6 +95,30 @@ internal sealed class DownstreamService
                 call.ReleaseAllRetryPermits(budget);
                 budget.ExitCall();
             }
+        }
+    }
+
+    // With retries or hedges, each attempt gets a span under the call's; its own flow makes it current,
+    // so the HttpClient span and the destination land on it.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<DownstreamResponse> TracedAttemptAsync(Activity span, DownstreamCall call, DownstreamClient client, CancellationToken cancellationToken)
+    {
+        var attempt = GatewayActivities.StartAttempt(span, call, call.NextTracedAttempt());
+        DownstreamResponse? response = null;
+        Exception? failure = null;
+        try
+        {
+            response = await client.SendAsync(call, cancellationToken).ConfigureAwait(false);
+            return response;
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+            throw;
+        }
+        finally
+        {
+            GatewayActivities.EndAttempt(attempt, response, failure);
         }
     }
 }

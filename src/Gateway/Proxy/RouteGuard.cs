@@ -54,6 +54,7 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
             using var lease = await downstream.Limiter.AcquireAsync(1, context.RequestAborted).ConfigureAwait(false);
             if (!lease.IsAcquired)
             {
+                downstream.CountRejected();
                 await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "Downstream at its limit",
                     $"downstream '{downstream.Id}' is at its concurrency limit", TimeSpan.FromSeconds(1)).ConfigureAwait(false);
                 return;

@@ -3,6 +3,9 @@
 //   GET /delay/{ms} -> waits ms milliseconds (0 = no timer at all), then writes a
 //                      fixed ~600-byte JSON record serialized once at start-up.
 //   GET /hang       -> never answers; returns only when the caller gives up.
+//   POST /v1/traces, /v1/metrics, /v1/logs
+//                   -> an OTLP/HTTP sink (the telemetry scenario): reads the body, drops it, answers 200;
+//                      GET /v1/received says how many exports of each signal arrived, as JSON.
 //   GET /bytes/{n}  -> a JSON object of exactly n bytes (64 to 1 MiB; {"size":n,"fill":"xx..."}), built
 //                      once per n; the query string is ignored, so every ?k= of the response-cache
 //                      scenario gets the same body under another key.
@@ -94,6 +97,28 @@ app.MapGet("/hang", async (HttpContext context) =>
         // The caller timed out and dropped the request: that is the whole point.
     }
 });
+
+var otlpExports = new long[3];
+string[] otlpSignals = ["traces", "metrics", "logs"];
+for (var i = 0; i < otlpSignals.Length; i++)
+{
+    var signal = i;
+    app.MapPost($"/v1/{otlpSignals[i]}", async (HttpContext context) =>
+    {
+        await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted).ConfigureAwait(false);
+        Interlocked.Increment(ref otlpExports[signal]);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/x-protobuf";
+        context.Response.ContentLength = 0;
+    });
+}
+
+app.MapGet("/v1/received", () => Results.Json(new
+{
+    traces = Interlocked.Read(ref otlpExports[0]),
+    metrics = Interlocked.Read(ref otlpExports[1]),
+    logs = Interlocked.Read(ref otlpExports[2]),
+}));
 
 await app.RunAsync().ConfigureAwait(false);
 return 0;

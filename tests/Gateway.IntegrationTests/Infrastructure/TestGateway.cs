@@ -42,8 +42,11 @@ public sealed class TestGateway : IAsyncDisposable
     /// <summary>What the gateway logged (Warning and above, per the test configuration).</summary>
     public IReadOnlyList<LogEntry> Log => _log.Entries;
 
-    /// <summary>Starts the gateway on <paramref name="config"/>; <paramref name="configure"/> may map code-first aggregates.</summary>
-    public static async Task<TestGateway> StartAsync(GatewayConfig config, Action<WebApplication>? configure = null)
+    /// <summary>
+    /// Starts the gateway on <paramref name="config"/>; <paramref name="configure"/> may map code-first aggregates,
+    /// <paramref name="configureBuilder"/> add services (e.g. OpenTelemetry's in-memory exporters).
+    /// </summary>
+    public static async Task<TestGateway> StartAsync(GatewayConfig config, Action<WebApplication>? configure = null, Action<WebApplicationBuilder>? configureBuilder = null)
     {
         var path = Path.Combine(Path.GetTempPath(), $"gateway-it-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(path, config.ToJson());
@@ -56,6 +59,7 @@ public sealed class TestGateway : IAsyncDisposable
                 builder.Logging.ClearProviders();
                 builder.Logging.AddProvider(log);
                 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+                configureBuilder?.Invoke(builder);
             });
             configure?.Invoke(app);
             var gateway = new TestGateway(app, path, log);
@@ -63,7 +67,9 @@ public sealed class TestGateway : IAsyncDisposable
             await app.StartAsync();
             var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
             gateway.BaseAddress = new Uri(address.TrimEnd('/') + "/");
-            gateway.Client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false })
+            // No trace context of its own: while a test traces with OpenTelemetry, every HttpClient in the process
+            // is instrumented, and its traceparent would replace the one a test wrote.
+            gateway.Client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ActivityHeadersPropagator = null })
             {
                 BaseAddress = gateway.BaseAddress,
                 Timeout = TimeSpan.FromSeconds(20),

@@ -1,0 +1,152 @@
+using System.Globalization;
+using Gateway.Aggregation;
+using Gateway.Configuration;
+using Microsoft.AspNetCore.RateLimiting;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Gateway.Telemetry;
+
+public static class TelemetryExtensions
+{
+    /// <summary>The Prometheus scrape endpoint, mapped when <c>Gateway:Telemetry:Prometheus</c> is true.</summary>
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>Service name on every span, metric and log record unless <c>OTEL_SERVICE_NAME</c> says otherwise.</summary>
+    public const string ServiceName = "gateway";
+
+    /// <summary>
+    /// OpenTelemetry. Whatever providers get built (by this method, or by the host adding an exporter of its
+    /// own with <c>AddOpenTelemetry()</c>) trace ASP.NET Core, HttpClient, YARP and the <c>Gateway</c> source,
+    /// and meter ASP.NET Core, HttpClient, the runtime (GC, thread pool) and the <c>Gateway</c> meter. Providers
+    /// are built only when something exports: OTLP for traces, metrics and logs when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (every standard <c>OTEL_*</c> variable applies), Prometheus
+    /// for metrics when <c>Gateway:Telemetry:Prometheus</c> is true. With neither, no span is created and no
+    /// instrument records: the hot path pays a check.
+    /// </summary>
+    public static WebApplicationBuilder AddGatewayTelemetry(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing
+            .AddSource(GatewayTelemetry.Name)
+            .AddSource(YarpSource)
+            .AddAspNetCoreInstrumentation(o => o.Filter = IsTraced)
+            .AddHttpClientInstrumentation());
+        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics
+            .AddMeter(GatewayTelemetry.Name)
+            .AddAspNetCoreInstrumentation()
+            .AddHttpClientInstrumentation()
+            .AddRuntimeInstrumentation());
+        services.Configure<OpenTelemetryLoggerOptions>(o =>
+        {
+            // The request's scopes (X-Request-Id among them) and the rendered message travel with each record.
+            o.IncludeScopes = true;
+            o.IncludeFormattedMessage = true;
+        });
+        services.AddHostedService<TelemetryStateRegistration>();
+
+        var otlp = OtlpEndpointKeys.Any(key => !string.IsNullOrWhiteSpace(configuration[key]));
+        var prometheus = bool.TryParse(configuration[PrometheusKey], out var on) && on;
+        if (!otlp && !prometheus)
+        {
+            return builder;
+        }
+
+        var openTelemetry = services.AddOpenTelemetry();
+        if (string.IsNullOrWhiteSpace(configuration["OTEL_SERVICE_NAME"]))
+        {
+            openTelemetry.ConfigureResource(resource => resource.AddService(ServiceName));
+        }
+
+        openTelemetry.WithMetrics();
+        if (otlp)
+        {
+            var sampler = TraceSampling.FromConfiguration(configuration);
+            openTelemetry.WithTracing(tracing =>
+            {
+                if (sampler is not null)
+                {
+                    tracing.SetSampler(sampler);
+                }
+            });
+            openTelemetry.WithLogging();
+            openTelemetry.UseOtlpExporter();
+        }
+
+        if (prometheus)
+        {
+            openTelemetry.WithMetrics(metrics => metrics.AddPrometheusExporter());
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Maps <c>/metrics</c> (Prometheus text format) when <c>Gateway:Telemetry:Prometheus</c> is true; without
+    /// it the path is free (404, or an aggregate's). The endpoint is exempt from inbound rate limiting and
+    /// absent from the OpenAPI document; it is not traced.
+    /// </summary>
+    public static IEndpointRouteBuilder MapGatewayTelemetry(this IEndpointRouteBuilder endpoints)
+    {
+        var catalog = endpoints.ServiceProvider.GetRequiredService<AggregationCatalog>();
+        if (catalog.Options.Telemetry.Prometheus)
+        {
+            endpoints.MapPrometheusScrapingEndpoint(MetricsPath).DisableRateLimiting().ExcludeFromDescription();
+        }
+
+        return endpoints;
+    }
+
+    internal const string PrometheusKey = "Gateway:Telemetry:Prometheus";
+
+    private const string YarpSource = "Yarp.ReverseProxy";
+
+    private static readonly string[] OtlpEndpointKeys =
+        ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"];
+
+    // Scrapes and probes every few seconds would bury the requests people look for.
+    private static bool IsTraced(HttpContext context) =>
+        !context.Request.Path.StartsWithSegments(MetricsPath, StringComparison.OrdinalIgnoreCase)
+        && !context.Request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// The standard <c>OTEL_TRACES_SAMPLER</c> / <c>OTEL_TRACES_SAMPLER_ARG</c>, which the OpenTelemetry .NET SDK
+/// does not read itself. Unset means its default, <c>parentbased_always_on</c>: every trace is sampled unless
+/// the client's <c>traceparent</c> says it is not.
+/// </summary>
+internal static class TraceSampling
+{
+    public static Sampler? FromConfiguration(IConfiguration configuration)
+    {
+        var name = configuration["OTEL_TRACES_SAMPLER"];
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return null;
+        }
+
+        var arg = configuration["OTEL_TRACES_SAMPLER_ARG"];
+        double ratio = 1;
+        if (name.EndsWith("traceidratio", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrWhiteSpace(arg)
+            && (!double.TryParse(arg, NumberStyles.Float, CultureInfo.InvariantCulture, out ratio) || ratio is < 0 or > 1))
+        {
+            throw new GatewayConfigurationException($"OTEL_TRACES_SAMPLER_ARG: '{arg}' is not a ratio between 0 and 1");
+        }
+
+        return name.Trim().ToLowerInvariant() switch
+        {
+            "always_on" => new AlwaysOnSampler(),
+            "always_off" => new AlwaysOffSampler(),
+            "traceidratio" => new TraceIdRatioBasedSampler(ratio),
+            "parentbased_always_on" => new ParentBasedSampler(new AlwaysOnSampler()),
+            "parentbased_always_off" => new ParentBasedSampler(new AlwaysOffSampler()),
+            "parentbased_traceidratio" => new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio)),
+            _ => throw new GatewayConfigurationException(
+                $"OTEL_TRACES_SAMPLER: '{name}' is not one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio"),
+        };
+    }
+}

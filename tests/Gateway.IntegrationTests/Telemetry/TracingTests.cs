@@ -1,0 +1,327 @@
+using System.Diagnostics;
+using System.Net;
+using Gateway.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Trace;
+
+namespace Gateway.IntegrationTests.Telemetry;
+
+/// <summary>
+/// The gateway's spans, read with OpenTelemetry's in-memory exporter from the real gateway: aggregate under
+/// ASP.NET Core's request span, a source under its aggregate, an attempt under its source when the downstream
+/// retries, HttpClient's span under those; the downstream's <c>traceparent</c> in the same trace.
+/// </summary>
+[Collection(TelemetryCollection.Name)]
+public sealed class TracingTests
+{
+    private const string ClientTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    private const string ClientParentId = "00f067aa0ba902b7";
+
+    [Fact]
+    public async Task Aggregate_Traced_SpansNestRequestAggregateSourceAttemptAndDownstreamGetsTheTrace()
+    {
+        var name = Unique("trace");
+        var flakyHits = 0;
+        await using var downstream = await TestDownstream.StartAsync((app, d) =>
+        {
+            app.MapGet("/profile/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, """{"customerId":"c-7"}"""));
+            app.MapGet("/customer/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, """{"tier":"gold"}"""));
+            app.MapGet("/flaky/{id}", (HttpContext c) => Interlocked.Increment(ref flakyHits) == 1
+                ? TestDownstream.WriteJsonAsync(c, "{}", StatusCodes.Status503ServiceUnavailable)
+                : TestDownstream.WriteJsonAsync(c, """{"ok":true}"""));
+        });
+        var config = new GatewayConfig()
+            .Cluster("users", downstream.BaseAddress)
+            .Cluster("flaky", downstream.BaseAddress)
+            .Resilience("flaky", r => r.Retry(maxRetryAttempts: 2, delay: TimeSpan.FromMilliseconds(10)))
+            .Aggregate(name, $"/{name}/{{id}}", a => a
+                .Source("profile", "users", "/profile/{id}", required: true)
+                .Source("customer", "users", "/customer/{profile.customerId}")
+                .Source("flaky", "flaky", "/flaky/{id}"));
+        var spans = new ExportedItems<Activity>();
+        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+
+        var answer = await gateway.GetAsync($"/{name}/1");
+
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, answer.ToString());
+        var trace = await TraceOfAsync(spans, name);
+        var aggregate = trace.Single(s => s.DisplayName == $"aggregate {name}");
+        var request = trace.Single(s => s.DisplayName == $"GET /{name}/{{id}}");
+        Assert.Equal(request.SpanId, aggregate.ParentSpanId);
+        Assert.Equal(name, aggregate.GetTagItem("gateway.aggregate"));
+        Assert.Equal((object)200, aggregate.GetTagItem("http.response.status_code"));
+        Assert.Equal(true, aggregate.GetTagItem("gateway.complete"));
+
+        foreach (var source in new[] { "profile", "customer", "flaky" })
+        {
+            var span = trace.Single(s => s.DisplayName == $"source {source}");
+            // A dependent source (customer waits for profile) is still a child of the aggregate, not of its input.
+            Assert.Equal(aggregate.SpanId, span.ParentSpanId);
+            Assert.Equal(name, span.GetTagItem("gateway.aggregate"));
+            Assert.Equal(source, span.GetTagItem("gateway.source"));
+            Assert.Equal("ok", span.GetTagItem("gateway.outcome"));
+            Assert.Null(span.GetTagItem("error.type"));
+        }
+
+        var profile = trace.Single(s => s.DisplayName == "source profile");
+        Assert.Equal("users", profile.GetTagItem("gateway.cluster"));
+        Assert.Equal("a", profile.GetTagItem("gateway.destination"));
+        Assert.Equal(true, profile.GetTagItem("gateway.required"));
+
+        // No retries configured for users: the HttpClient span sits right under the source's.
+        var profileClient = trace.Single(s => s.Source.Name == "System.Net.Http" && s.ParentSpanId == profile.SpanId);
+        var profileCall = Assert.Single(downstream.RequestsTo("/profile/"));
+        Assert.Equal($"00-{aggregate.TraceId}-{profileClient.SpanId}-01", profileCall.Headers["traceparent"]);
+
+        var flaky = trace.Single(s => s.DisplayName == "source flaky");
+        Assert.Equal((object)2, flaky.GetTagItem("gateway.attempts"));
+        var attempts = trace.Where(s => s.DisplayName == "attempt flaky").OrderBy(s => (int)s.GetTagItem("gateway.attempt.number")!).ToArray();
+        Assert.Equal(2, attempts.Length);
+        Assert.All(attempts, a => Assert.Equal(flaky.SpanId, a.ParentSpanId));
+        Assert.All(attempts, a => Assert.Equal("flaky", a.GetTagItem("gateway.cluster")));
+        Assert.All(attempts, a => Assert.Equal("a", a.GetTagItem("gateway.destination")));
+        Assert.Equal("http_status", attempts[0].GetTagItem("gateway.outcome"));
+        Assert.Equal("http_status", attempts[0].GetTagItem("error.type"));
+        Assert.Equal((object)503, attempts[0].GetTagItem("http.response.status_code"));
+        Assert.Equal(ActivityStatusCode.Error, attempts[0].Status);
+        Assert.Equal("ok", attempts[1].GetTagItem("gateway.outcome"));
+        Assert.Equal(ActivityStatusCode.Unset, attempts[1].Status);
+
+        // Each attempt's HttpClient span is under that attempt, and is the parent the downstream was told.
+        var flakyCalls = downstream.RequestsTo("/flaky/");
+        Assert.Equal(2, flakyCalls.Count);
+        for (var i = 0; i < 2; i++)
+        {
+            var client = trace.Single(s => s.Source.Name == "System.Net.Http" && s.ParentSpanId == attempts[i].SpanId);
+            Assert.Contains(flakyCalls, call => call.Headers["traceparent"] == $"00-{aggregate.TraceId}-{client.SpanId}-01");
+        }
+    }
+
+    // Hedged attempts run at once: each has its span under the source's, with its own destination and outcome.
+    [Fact]
+    public async Task Aggregate_HedgeWins_EachAttemptHasItsSpanWithDestinationAndTheLoserIsCancelled()
+    {
+        var name = Unique("hedge");
+        await using var hanging = await TestDownstream.StartAsync((app, d) => app.MapGet("/items/{id}", (HttpContext c) => d.HangAsync(c)));
+        await using var answering = await TestDownstream.StartAsync((app, d) => app.MapGet("/items/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, """{"id":7}""")));
+        var config = new GatewayConfig()
+            .Cluster("items", ("a", hanging.BaseAddress), ("b", answering.BaseAddress))
+            .LoadBalancing("items", "FirstAlphabetical")
+            .Resilience("items", r => r.Hedging(TimeSpan.FromMilliseconds(100)))
+            .Aggregate(name, $"/{name}/{{id}}", a => a.Source("item", "items", "/items/{id}", required: true, timeout: TimeSpan.FromSeconds(5)));
+        var spans = new ExportedItems<Activity>();
+        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+
+        var answer = await gateway.GetAsync($"/{name}/7");
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var source = (await TraceOfAsync(spans, name)).Single(s => s.DisplayName == "source item");
+        Activity[] attempts = [];
+        await Poll.UntilAsync(() => (attempts = [.. spans.Snapshot().Where(s => s.ParentSpanId == source.SpanId && s.DisplayName == "attempt items")]).Length == 2, "both attempts' spans");
+        var first = attempts.Single(a => Equals(a.GetTagItem("gateway.attempt.number"), 1));
+        var hedge = attempts.Single(a => Equals(a.GetTagItem("gateway.attempt.number"), 2));
+        Assert.Equal("a", first.GetTagItem("gateway.destination"));
+        Assert.Equal("cancelled", first.GetTagItem("gateway.outcome"));
+        Assert.Equal("b", hedge.GetTagItem("gateway.destination"));
+        Assert.Equal("ok", hedge.GetTagItem("gateway.outcome"));
+        Assert.Equal("b", source.GetTagItem("gateway.destination"));
+    }
+
+    [Fact]
+    public async Task Aggregate_SourceTimesOutAndDatasetServes_SpansCarryErrorTypeAndCacheState()
+    {
+        var name = Unique("fail");
+        var dataset = Unique("ds");
+        await using var downstream = await TestDownstream.StartAsync((app, d) =>
+        {
+            app.MapGet("/list", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "[1,2,3]"));
+            app.MapGet("/slow/{id}", (HttpContext c) => d.HangAsync(c));
+        });
+        var config = new GatewayConfig()
+            .Cluster("users", downstream.BaseAddress)
+            .CachedData(dataset, "users", "/list", TimeSpan.FromMinutes(5))
+            .Aggregate(name, $"/{name}/{{id}}", a => a
+                .CachedSource("list", dataset, required: true)
+                .Source("slow", "users", "/slow/{id}", timeout: TimeSpan.FromMilliseconds(100)));
+        var spans = new ExportedItems<Activity>();
+        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+
+        var answer = await Poll.UntilAsync(() => gateway.GetAsync($"/{name}/1"), a => a.StatusCode == HttpStatusCode.OK, "the dataset to load");
+
+        Assert.Equal("timeout", answer.Outcome("slow"));
+        var trace = await TraceOfAsync(spans, name, latest: true);
+        var aggregate = trace.Single(s => s.DisplayName == $"aggregate {name}");
+        Assert.Equal(false, aggregate.GetTagItem("gateway.complete"));
+        var slow = trace.Single(s => s.DisplayName == "source slow");
+        Assert.Equal("timeout", slow.GetTagItem("gateway.outcome"));
+        Assert.Equal("timeout", slow.GetTagItem("error.type"));
+        Assert.Equal(ActivityStatusCode.Error, slow.Status);
+        Assert.Equal(false, slow.GetTagItem("gateway.required"));
+        var list = trace.Single(s => s.DisplayName == "source list");
+        Assert.Equal(aggregate.SpanId, list.ParentSpanId);
+        Assert.Equal("dataset", list.GetTagItem("gateway.cache"));
+        Assert.Equal("fresh", list.GetTagItem("gateway.cache.state"));
+        Assert.Equal(dataset, list.GetTagItem("gateway.dataset"));
+        Assert.Equal("ok", list.GetTagItem("gateway.outcome"));
+
+        // The dataset's refresh is a trace of its own, with the HttpClient call under it.
+        var refresh = spans.Snapshot().First(s => s.DisplayName == $"refresh {dataset}");
+        Assert.Equal(default, refresh.ParentSpanId);
+        Assert.Equal("ok", refresh.GetTagItem("gateway.outcome"));
+        Assert.Contains(spans.Snapshot(), s => s.Source.Name == "System.Net.Http" && s.ParentSpanId == refresh.SpanId);
+    }
+
+    public static TheoryData<string> Paths => new() { "/traced/1", "/agg/1" };
+
+    // A trace the client marked sampled, dropped by the gateway's sampler: nothing is recorded, yet the
+    // downstream still gets the trace (with the gateway's own parent id and the "not sampled" flag).
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public async Task Request_NotSampled_DownstreamStillGetsTraceparentInTheClientsTrace(string path)
+    {
+        await using var downstream = await TestDownstream.StartAsync((app, d) => app.MapGet("/traced/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}")));
+        var config = new GatewayConfig()
+            .Cluster("traced", downstream.BaseAddress)
+            .Route("traced", "traced", "/traced/{**rest}")
+            .Aggregate("agg", "/agg/{id}", a => a.Source("traced", "traced", "/traced/{id}", required: true));
+        var spans = new ExportedItems<Activity>();
+        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry()
+            .WithTracing(t => t.SetSampler(new AlwaysOffSampler()).AddInMemoryExporter(spans)));
+        var clientTraceId = ActivityTraceId.CreateRandom().ToHexString();
+
+        var answer = await SendWithTraceparentAsync(gateway, path, $"00-{clientTraceId}-{ClientParentId}-01");
+
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, answer.ToString());
+        var headers = Assert.Single(downstream.Requests).Headers;
+        Assert.True(headers.TryGetValue("traceparent", out var traceparent), "the downstream received no traceparent");
+        var parts = traceparent.Split('-');
+        Assert.Equal(4, parts.Length);
+        Assert.Equal(clientTraceId, parts[1]);
+        Assert.NotEqual(ClientParentId, parts[2]);
+        Assert.Equal("00", parts[3]);
+        Assert.DoesNotContain(spans.Snapshot(), s => s.TraceId.ToHexString() == clientTraceId);
+    }
+
+    // Sampled: the downstream's parent is the gateway's HttpClient span, under YARP's forwarder span for a
+    // route and under the source's span for an aggregate, all in the client's trace.
+    [Theory]
+    [InlineData("/traced/1", "Yarp.ReverseProxy")]
+    [InlineData("/agg/1", "Gateway")]
+    public async Task Request_Sampled_DownstreamsParentIsTheGatewaysHttpClientSpanInTheClientsTrace(string path, string parentSource)
+    {
+        await using var downstream = await TestDownstream.StartAsync((app, d) => app.MapGet("/traced/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}")));
+        var config = new GatewayConfig()
+            .Cluster("traced", downstream.BaseAddress)
+            .Route("traced", "traced", "/traced/{**rest}")
+            .Aggregate("agg", "/agg/{id}", a => a.Source("traced", "traced", "/traced/{id}", required: true));
+        var spans = new ExportedItems<Activity>();
+        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+        var clientTraceId = ActivityTraceId.CreateRandom().ToHexString();
+
+        var answer = await SendWithTraceparentAsync(gateway, path, $"00-{clientTraceId}-{ClientParentId}-01");
+
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, answer.ToString());
+        var parts = Assert.Single(downstream.Requests).Headers["traceparent"].Split('-');
+        Assert.Equal(clientTraceId, parts[1]);
+        Assert.Equal("01", parts[3]);
+        Activity? client = null;
+        await Poll.UntilAsync(() => (client = spans.Snapshot().FirstOrDefault(s => s.SpanId.ToHexString() == parts[2])) is not null, "the span the downstream was told about");
+        Assert.Equal("System.Net.Http", client!.Source.Name);
+        Assert.Equal(clientTraceId, client.TraceId.ToHexString());
+        var parent = spans.Snapshot().Single(s => s.SpanId == client.ParentSpanId);
+        Assert.Equal(parentSource, parent.Source.Name);
+    }
+
+    // With tracing on, the client's trace id carries through the aggregate to the downstream.
+    [Fact]
+    public async Task Aggregate_ClientSendsTraceparent_AggregateSpanAndDownstreamAreInTheClientsTrace()
+    {
+        var name = Unique("client");
+        await using var downstream = await TestDownstream.StartAsync((app, d) => app.MapGet("/traced/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}")));
+        var config = new GatewayConfig()
+            .Cluster("traced", downstream.BaseAddress)
+            .Aggregate(name, $"/{name}/{{id}}", a => a.Source("traced", "traced", "/traced/{id}", required: true));
+        var spans = new ExportedItems<Activity>();
+        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+
+        var answer = await SendWithTraceparentAsync(gateway, $"/{name}/1", $"00-{ClientTraceId}-{ClientParentId}-01");
+
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, answer.ToString());
+        var trace = await TraceOfAsync(spans, name);
+        Assert.Equal(ClientTraceId, trace[0].TraceId.ToHexString());
+        var request0 = trace.Single(s => s.DisplayName == $"GET /{name}/{{id}}");
+        Assert.Equal(ClientParentId, request0.ParentSpanId.ToHexString());
+        var traceparent = Assert.Single(downstream.Requests).Headers["traceparent"];
+        Assert.StartsWith($"00-{ClientTraceId}-", traceparent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Aggregate_OptionalSourceFails_LogRecordCarriesTheSourceSpan()
+    {
+        var name = Unique("log");
+        await using var downstream = await TestDownstream.StartAsync((app, d) =>
+        {
+            app.MapGet("/ok/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}"));
+            app.MapGet("/broken/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}", StatusCodes.Status500InternalServerError));
+        });
+        var config = new GatewayConfig()
+            .Cluster("users", downstream.BaseAddress)
+            .Aggregate(name, $"/{name}/{{id}}", a => a
+                .Source("ok", "users", "/ok/{id}", required: true)
+                .Source("broken", "users", "/broken/{id}"));
+        // Every level of the aggregation's logs, whatever level the failure log is written at.
+        config.Root["Logging"]!["LogLevel"]!["Gateway.Aggregation"] = "Trace";
+        var spans = new ExportedItems<Activity>();
+        var logs = new ExportedItems<LogRecord>();
+        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b =>
+        {
+            b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans));
+            b.Logging.AddOpenTelemetry(o => o.AddInMemoryExporter(logs));
+        });
+
+        var answer = await gateway.GetAsync($"/{name}/1");
+
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, answer.ToString());
+        var trace = await TraceOfAsync(spans, name);
+        var broken = trace.Single(s => s.DisplayName == "source broken");
+        Assert.Equal("http_status", broken.GetTagItem("error.type"));
+        var record = logs.Snapshot().First(r => r.CategoryName == "Gateway.Aggregation.FanOutExecutor" && r.TraceId == broken.TraceId);
+        Assert.Equal(broken.SpanId, record.SpanId);
+        Assert.Contains("broken", record.FormattedMessage ?? "", StringComparison.Ordinal);
+    }
+
+    // The test process is traced too (the tracer provider listens to every HttpClient in it): a client of its
+    // own that propagates nothing, so that the gateway gets exactly the traceparent the test wrote.
+    private static async Task<AggregateAnswer> SendWithTraceparentAsync(TestGateway gateway, string path, string traceparent)
+    {
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, ActivityHeadersPropagator = null }) { BaseAddress = gateway.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+        request.Headers.TryAddWithoutValidation("traceparent", traceparent);
+        using var response = await client.SendAsync(request);
+        return new AggregateAnswer(response, await response.Content.ReadAsStringAsync(), TimeSpan.Zero);
+    }
+
+    private static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>The spans of the (first, or latest) trace of aggregate <paramref name="name"/>, once its request span has ended too.</summary>
+    private static async Task<Activity[]> TraceOfAsync(ExportedItems<Activity> spans, string name, bool latest = false)
+    {
+        Activity? aggregate = null;
+        await Poll.UntilAsync(
+            () =>
+            {
+                var all = spans.Snapshot();
+                var candidates = all.Where(s => s.DisplayName == $"aggregate {name}").ToArray();
+                aggregate = latest ? candidates.LastOrDefault() : candidates.FirstOrDefault();
+                return aggregate is not null && all.Any(s => s.SpanId == aggregate.ParentSpanId);
+            },
+            $"the spans of aggregate {name}");
+        return [.. spans.Snapshot().Where(s => s.TraceId == aggregate!.TraceId)];
+    }
+}

@@ -1,0 +1,74 @@
+using System.Diagnostics.Metrics;
+using Gateway.Telemetry;
+using Gateway.Tests.Configuration;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Telemetry;
+
+/// <summary>The observed instruments read the live state of a registered gateway, on its own clock.</summary>
+public sealed class GatewayStateMetricsTests
+{
+    [Fact]
+    public void Observe_RegisteredCatalog_ReportsDatasetAgeOnItsClockAndSlotsInUse()
+    {
+        var cluster = "c" + Guid.NewGuid().ToString("N")[..8];
+        var dataset = "d" + Guid.NewGuid().ToString("N")[..8];
+        var time = new FakeTimeProvider();
+        var catalog = AggregationCatalogTests.Load($$"""
+            {
+              "ReverseProxy": { "Clusters": { "{{cluster}}": { "Destinations": { "a": { "Address": "http://users.test/" } } } } },
+              "Gateway": {
+                "Downstreams": { "{{cluster}}": { "MaxConcurrency": 4 } },
+                "CachedData": { "{{dataset}}": { "Cluster": "{{cluster}}", "Path": "/list", "RefreshInterval": "1m" } }
+              }
+            }
+            """, time);
+        catalog.ThrowIfInvalid();
+        Assert.True(catalog.Datasets.TryGet(dataset, out var data));
+        Assert.True(catalog.Downstreams.TryGet(cluster, out var downstream));
+        data.Loaded("[1]"u8.ToArray(), 200, time.GetTimestamp(), time.GetUtcNow().ToUnixTimeMilliseconds());
+        using var lease = downstream.Limiter.AttemptAcquire();
+        downstream.CountRejected();
+
+        using (GatewayStateMetrics.Register(catalog, time))
+        {
+            time.Advance(TimeSpan.FromSeconds(5));
+            var seen = Observe();
+
+            Assert.Equal(5000d, seen[("gateway.cached_data.age", dataset)]);
+            Assert.Equal(1d, seen[("gateway.downstream.in_flight", cluster)]);
+            Assert.Equal(0d, seen[("gateway.downstream.queued", cluster)]);
+            Assert.Equal(1d, seen[("gateway.downstream.rejected", cluster)]);
+            Assert.False(seen.ContainsKey(("gateway.downstream.breaker.state", cluster)), "a downstream without a breaker has no breaker state");
+        }
+
+        Assert.DoesNotContain(Observe().Keys, k => k.Tag == cluster || k.Tag == dataset);
+    }
+
+    private static Dictionary<(string Instrument, string Tag), double> Observe()
+    {
+        var seen = new Dictionary<(string, string), double>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == GatewayTelemetry.Name)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var tag in tags)
+            {
+                seen[(instrument.Name, tag.Value?.ToString() ?? "")] = value;
+            }
+        }
+
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<int>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return seen;
+    }
+}
