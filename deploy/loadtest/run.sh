@@ -86,7 +86,7 @@ run_step() { # rate seconds report-file
   # duration x q requests, the last at the duration (one fewer only when an answer takes over half an interval),
   # where ending at the duration itself races the last tick.
   run_for=$(awk -v d="$seconds" -v q="$per_worker" 'BEGIN { printf "%.3f", d - 0.5 / q }')
-  hey -z "${run_for}s" -c "$workers" -q "$per_worker" -t "$timeout" "${headers[@]}" "$url" >"$3" 2>&1 || true
+  hey -z "${run_for}s" -c "$workers" -q "$per_worker" -t "$timeout" ${headers[@]+"${headers[@]}"} "$url" >"$3" 2>&1 || true
   echo "$workers"
 }
 

@@ -37,9 +37,10 @@ public static class GatewayHost
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseGatewayForwardedHeaders();      // the client's address and scheme from Gateway:TrustedProxies, before anything reads them
         app.UseGatewayRequestId();             // X-Request-Id: settled, echoed, forwarded, in every log scope
         app.UseRouting();                      // after the request id, so routing's own lines carry it too
-        app.UseGatewayLimits();                // forwarded headers, CORS, 503 past MaxConcurrentRequests, 429 past rate limits
+        app.UseGatewayLimits();                // CORS, 503 past MaxConcurrentRequests, 429 past rate limits
         app.UseRequestTimeouts();              // a route's Timeout (YARP maps it onto ASP.NET Core's request timeouts)
         app.MapDemoDownstreams();              // in-process demo services under /demo (Demo:Enabled)
         app.MapAggregates();                   // one endpoint per configured aggregate

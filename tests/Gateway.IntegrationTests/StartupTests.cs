@@ -205,7 +205,7 @@ public sealed class StartupTests : IDisposable
     [Fact]
     public void Build_HopByHopHeaderInPropagateHeaders_ThrowsNamingTheKey()
     {
-        var config = ValidConfig().PropagateHeaders("X-Request-Id", "Connection");
+        var config = ValidConfig().PropagateHeaders("X-Tenant", "Connection");
         var path = Path.Combine(_folder, "hop.json");
         File.WriteAllText(path, config.ToJson());
 
@@ -231,7 +231,7 @@ public sealed class StartupTests : IDisposable
         new GatewayConfig()
             .Cluster("users", Nowhere)
             .Downstream("users", maxConcurrency: 1, maxQueue: 0, timeout: TimeSpan.FromSeconds(1))
-            .PropagateHeaders("X-Request-Id")
+            .PropagateHeaders("X-Tenant")
             .Aggregate("agg", "/agg/{id}", a => a.Source("profile", "users", "/users/{id}", required: true), timeout: TimeSpan.FromSeconds(2));
 
     private static void AssertRefused(GatewayProcess run, string named)

@@ -9,7 +9,7 @@ namespace Gateway.Aggregation;
 /// source at Warning, an optional one at Information, at most one line per source (aggregate and source name)
 /// per interval; the line that gets through says how many failures of that source were not logged before it.
 /// A source cancelled because the client left, fail-fast decided or the host is stopping did not fail by itself:
-/// Debug.
+/// Debug, not throttled.
 /// </summary>
 internal sealed class SourceFailureLog(ILogger logger, TimeProvider timeProvider, TimeSpan interval)
 {
@@ -24,8 +24,10 @@ internal sealed class SourceFailureLog(ILogger logger, TimeProvider timeProvider
             return;
         }
 
-        var throttle = _throttles.GetOrAdd((aggregate, source.Name), _create);
-        if (throttle.TryEnter(out var suppressed))
+        // A cancellation (Debug, opt-in) neither waits for the throttle nor uses it up: it would hold back the next
+        // real failure of that source.
+        var suppressed = 0;
+        if (level == LogLevel.Debug || _throttles.GetOrAdd((aggregate, source.Name), _create).TryEnter(out suppressed))
         {
             var traceId = Activity.Current is { } activity ? activity.TraceId.ToHexString() : "";
             Log.SourceFailed(logger, level, aggregate, source.Name, source.Required, result.Outcome.ToName(), result.Message ?? "", traceId, suppressed);

@@ -86,9 +86,9 @@ internal sealed class DownstreamClient
             }
 
             // The request id the gateway settled (Logging.RequestIdMiddleware), whatever else was propagated.
+            // PropagateHeaders cannot name it (refused at start-up), so nothing is there to replace.
             if (call.Context?.Request.Headers[Logging.RequestId.Header] is [{ } requestId])
             {
-                headers.Remove(Logging.RequestId.Header);
                 headers.TryAddWithoutValidation(Logging.RequestId.Header, requestId);
             }
 

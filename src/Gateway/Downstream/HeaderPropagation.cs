@@ -41,6 +41,10 @@ internal static class HeaderPropagation
         {
             problem = "the gateway sends its own trace context; allow baggage keys with Gateway:PropagateBaggage";
         }
+        else if (header.Equals(Logging.RequestId.Header, StringComparison.OrdinalIgnoreCase))
+        {
+            problem = "the gateway always sends the request id it settled";
+        }
 
         if (problem is not null)
         {

@@ -28,14 +28,16 @@ public static class HealthExtensions
 
     /// <summary>
     /// Maps <c>/health/live</c> (200 while the process runs) and <c>/health/ready</c> (503 until every check
-    /// tagged <c>ready</c> is healthy), both answering JSON. Add checks of your own with
+    /// tagged <c>ready</c> is healthy), both answering JSON and never rate limited (a probe must not be refused). Add checks of your own with
     /// <c>AddHealthChecks().AddCheck(..., tags: [HealthExtensions.ReadyTag])</c>.
     /// </summary>
     public static IEndpointRouteBuilder MapGatewayHealth(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponseWriter.WriteAsync })
+            .DisableRateLimiting()
             .ExcludeFromDescription();
         endpoints.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = HealthResponseWriter.WriteAsync })
+            .DisableRateLimiting()
             .ExcludeFromDescription();
         return endpoints;
     }

@@ -10,17 +10,18 @@ namespace Gateway.Limits;
 /// </summary>
 internal sealed class AggregateRateLimitPolicy(string aggregate, FixedWindowLimit limit, ILogger logger) : IRateLimiterPolicy<string>
 {
+    private readonly Func<string, FixedWindowRateLimiterOptions> _options = _ => new FixedWindowRateLimiterOptions
+    {
+        PermitLimit = limit.PermitLimit,
+        Window = limit.Window,
+        QueueLimit = 0,
+    };
+
     public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => (context, _) =>
     {
         Log.RequestRateLimited(logger, context.HttpContext.Request.Method, context.HttpContext.GetEndpoint()?.DisplayName, "aggregate");
         return new ValueTask(LimitRejection.WriteRateLimitedAsync(context.HttpContext, context.Lease, "aggregate"));
     };
 
-    public RateLimitPartition<string> GetPartition(HttpContext httpContext) =>
-        RateLimitPartition.GetFixedWindowLimiter(aggregate, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = limit.PermitLimit,
-            Window = limit.Window,
-            QueueLimit = 0,
-        });
+    public RateLimitPartition<string> GetPartition(HttpContext httpContext) => RateLimitPartition.GetFixedWindowLimiter(aggregate, _options);
 }

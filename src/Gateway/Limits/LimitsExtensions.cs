@@ -73,17 +73,26 @@ public static class LimitsExtensions
     }
 
     /// <summary>
-    /// Adds the inbound middleware, in this order: forwarded headers from trusted proxies, CORS, load shedding
-    /// (<c>MaxConcurrentRequests</c>, 503), rate limits (429), a declared body over the limit (413). Call it first after <c>Build()</c>.
+    /// The client's address and scheme as the trusted proxies (<c>Gateway:TrustedProxies</c>) report them. First in the
+    /// pipeline, before anything reads them (ASP.NET Core's request span takes <c>client.address</c> when it starts).
     /// </summary>
-    public static WebApplication UseGatewayLimits(this WebApplication app)
+    public static WebApplication UseGatewayForwardedHeaders(this WebApplication app)
     {
-        var limits = app.Services.GetRequiredService<AggregationCatalog>().Limits;
-        if (limits.HasTrustedProxies)
+        if (app.Services.GetRequiredService<AggregationCatalog>().Limits.HasTrustedProxies)
         {
             app.UseForwardedHeaders();
         }
 
+        return app;
+    }
+
+    /// <summary>
+    /// Adds the inbound middleware, in this order: CORS, load shedding (<c>MaxConcurrentRequests</c>, 503), rate
+    /// limits (429), a declared body over the limit (413). Goes after routing: the limits read the endpoint.
+    /// </summary>
+    public static WebApplication UseGatewayLimits(this WebApplication app)
+    {
+        var limits = app.Services.GetRequiredService<AggregationCatalog>().Limits;
         if (limits.Cors is not null)
         {
             app.UseCors();

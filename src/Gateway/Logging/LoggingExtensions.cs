@@ -7,7 +7,8 @@ public static class LoggingExtensions
     /// <summary>
     /// <c>Gateway:Logging:Json</c> true switches the console to one JSON object per line, with scopes (the request
     /// id, ASP.NET Core's trace and span ids) and UTC timestamps. A value that is not a boolean leaves the plain
-    /// format; the start-up check names the key.
+    /// format; the start-up check names the key. The plain format shows the scopes too (under each line), so the
+    /// request id is in every line written while a request is handled.
     /// </summary>
     public static WebApplicationBuilder AddGatewayLogging(this WebApplicationBuilder builder)
     {
@@ -19,6 +20,10 @@ public static class LoggingExtensions
                 options.UseUtcTimestamp = true;
                 options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(options => options.IncludeScopes = true);
         }
 
         return builder;

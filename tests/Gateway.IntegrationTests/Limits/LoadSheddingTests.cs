@@ -41,7 +41,8 @@ public sealed class LoadSheddingTests
             var ready = await gateway.GetAsync("/health/ready");
 
             Assert.Equal(HttpStatusCode.ServiceUnavailable, shed.StatusCode);
-            Assert.True(shed.Elapsed < TimeSpan.FromSeconds(1), $"shedding took {shed.Elapsed}");
+            // At once, not after the held requests: they hang until the test ends. Generous for a busy CI machine.
+            Assert.True(shed.Elapsed < TimeSpan.FromSeconds(5), $"shedding took {shed.Elapsed}");
             Assert.Equal("1", shed.Headers.RetryAfter?.ToString());
             Assert.Equal("application/problem+json", shed.ContentType);
             Assert.Equal(503, shed.Root.GetProperty("status").GetInt32());

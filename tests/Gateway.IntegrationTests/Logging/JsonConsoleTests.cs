@@ -48,6 +48,49 @@ public sealed class JsonConsoleTests : IDisposable
         Assert.Contains(scopes, s => s.TryGetProperty("TraceId", out var trace) && trace.GetString() == state.GetProperty("TraceId").GetString());
     }
 
+    [Fact]
+    public async Task Console_Plain_TheFailureLineCarriesTheRequestIdScope()
+    {
+        var config = new GatewayConfig()
+            .Cluster("users", new Uri($"http://127.0.0.1:{Ports.Closed()}/"))
+            .Aggregate("agg", "/agg/{id}", a => a.Source("profile", "users", "/users/{id}", required: true));
+        config.Root["Logging"]!["LogLevel"]!["Microsoft.Hosting.Lifetime"] = "Information";
+        var path = Path.Combine(_folder, "plain.json");
+        await File.WriteAllTextAsync(path, config.ToJson());
+
+        await using var gateway = GatewayProcess.Start(["--config", path, "--urls", "http://127.0.0.1:0"]);
+        var address = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(30));
+        using var client = new HttpClient { BaseAddress = address, Timeout = Signal.Patience };
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/agg/1", UriKind.Relative));
+        request.Headers.Add("X-Request-Id", "plain-req-1");
+        using var answer = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadGateway, answer.StatusCode);
+
+        // The simple formatter writes a line's scopes on the line after it: "warn: ...FanOutExecutor[1]", the message,
+        // then "=> ... => XRequestId:plain-req-1".
+        var entry = await Poll.UntilAsync(
+            () => Task.FromResult(Entry(gateway.StandardOutput, "Gateway.Aggregation.FanOutExecutor[1]")),
+            e => e is not null,
+            "the source failure's console entry");
+        Assert.StartsWith("warn:", entry, StringComparison.Ordinal);
+        Assert.Contains("XRequestId:plain-req-1", entry, StringComparison.Ordinal);
+    }
+
+    /// <summary>The console entry whose first line names <paramref name="category"/>, with the lines that follow it.</summary>
+    private static string? Entry(string output, string category)
+    {
+        var lines = output.Split('\n');
+        var start = Array.FindIndex(lines, l => l.Contains(category, StringComparison.Ordinal));
+        if (start < 0)
+        {
+            return null;
+        }
+
+        var end = Array.FindIndex(lines, start + 1, l => l.Length > 0 && !char.IsWhiteSpace(l[0]));
+        // The console logger writes an entry in one piece, so the last entry is complete too.
+        return string.Join('\n', lines[start..(end < 0 ? lines.Length : end)]);
+    }
+
     private static List<JsonElement> Lines(string output)
     {
         var lines = new List<JsonElement>();

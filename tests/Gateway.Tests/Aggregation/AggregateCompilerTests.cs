@@ -48,10 +48,11 @@ public sealed class AggregateCompilerTests
     [InlineData("""{ "Downstreams": { "orders": { "MaxConcurrency": 5 } } }""", "Gateway:Downstreams:orders")]
     [InlineData("""{ "Downstreams": { "users": { "MaxConcurrency": 0 } } }""", "Gateway:Downstreams:users:MaxConcurrency")]
     [InlineData("""{ "Downstreams": { "users": { "MaxResponseBytes": 0 } } }""", "Gateway:Downstreams:users:MaxResponseBytes")]
-    [InlineData("""{ "PropagateHeaders": [ "X-Request-Id", "Connection" ] }""", "Gateway:PropagateHeaders:1")]
+    [InlineData("""{ "PropagateHeaders": [ "X-Tenant", "Connection" ] }""", "Gateway:PropagateHeaders:1")]
     [InlineData("""{ "PropagateHeaders": [ "Transfer-Encoding" ] }""", "Gateway:PropagateHeaders:0")]
     [InlineData("""{ "PropagateHeaders": [ "Accept" ] }""", "Gateway:PropagateHeaders:0")]
-    [InlineData("""{ "PropagateHeaders": [ "X-Request-Id", "Content-Type" ] }""", "Gateway:PropagateHeaders:1")]
+    [InlineData("""{ "PropagateHeaders": [ "X-Tenant", "Content-Type" ] }""", "Gateway:PropagateHeaders:1")]
+    [InlineData("""{ "PropagateHeaders": [ "X-Tenant", "x-request-id" ] }""", "Gateway:PropagateHeaders:1")]
     public void Compile_BadSetting_NamesTheKey(string gateway, string key)
     {
         Assert.Contains(Errors(gateway), e => e.StartsWith(key + ":", StringComparison.Ordinal));

@@ -336,16 +336,16 @@ public sealed class FanOutExecutorTests
     [Fact]
     public async Task Execute_PropagatedHeaders_AreSentDownstream()
     {
-        string? requestId = null;
+        string? tenant = null;
         using var harness = new FanOutHarness(
             Aggregate(new JsonObject { ["a"] = Source("users", "/a") }),
             (request, ct) =>
             {
-                requestId = request.Headers.GetValues("X-Request-Id").Single();
+                tenant = request.Headers.GetValues("X-Tenant").Single();
                 return Task.FromResult(Json("{}"));
             });
 
         await harness.RunAsync().Within();
-        Assert.Equal("r-1", requestId);
+        Assert.Equal("r-1", tenant);
     }
 }

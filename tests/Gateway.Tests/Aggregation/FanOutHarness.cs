@@ -30,7 +30,7 @@ internal sealed class FanOutHarness : IDisposable
                     ["orders"] = new JsonObject { ["Destinations"] = new JsonObject { ["a"] = new JsonObject { ["Address"] = "http://orders.test/base/" } } },
                 },
             },
-            ["Gateway"] = gateway ?? new JsonObject { ["PropagateHeaders"] = new JsonArray("X-Request-Id") },
+            ["Gateway"] = gateway ?? new JsonObject { ["PropagateHeaders"] = new JsonArray("X-Tenant") },
         };
         config["Gateway"]!["Downstreams"] = downstreams ?? [];
         config["Gateway"]!["Aggregates"] = new JsonObject { ["agg"] = aggregate };
@@ -62,7 +62,7 @@ internal sealed class FanOutHarness : IDisposable
         Executor.ExecuteAsync(Plan, new AggregateRequest(clientValues, headers, Plan.Definition.Timeout), default);
 
     public Task<SourceResult[]> RunWithDeadlineAsync(TimeSpan deadline, CancellationToken cancellationToken = default, params string?[] clientValues) =>
-        Executor.ExecuteAsync(Plan, new AggregateRequest(clientValues, [new("X-Request-Id", new StringValues("r-1"))], deadline), cancellationToken);
+        Executor.ExecuteAsync(Plan, new AggregateRequest(clientValues, [new("X-Tenant", new StringValues("r-1"))], deadline), cancellationToken);
 
     public SourceResult Result(SourceResult[] results, string source) =>
         results[Plan.Definition.Sources.Single(s => s.Name == source).Index];

@@ -426,7 +426,7 @@ public sealed class FanOutPolicyTests
             Aggregate(new JsonObject { ["u"] = Source("users", "/u"), ["o"] = Source("orders", "/o") }),
             (request, ct) =>
             {
-                var names = request.Headers.Select(h => h.Key.ToUpperInvariant()).Where(h => h is "AUTHORIZATION" or "X-REQUEST-ID").Order();
+                var names = request.Headers.Select(h => h.Key.ToUpperInvariant()).Where(h => h is "AUTHORIZATION" or "X-TENANT").Order();
                 received[request.RequestUri!.AbsolutePath] = string.Join(",", names);
                 return Task.FromResult(Json("{}"));
             },
@@ -436,10 +436,10 @@ public sealed class FanOutPolicyTests
                 ["orders"] = new JsonObject { ["PropagateHeaders"] = new JsonArray(), ["PropagateHeadersMode"] = "Replace" },
             });
 
-        Assert.Equal(["Authorization", "X-Request-Id"], harness.Plan.PropagateHeaders.Order());
-        await harness.RunWithHeadersAsync([new("Authorization", new StringValues("Bearer t")), new("X-Request-Id", new StringValues("r-1"))]).Within();
+        Assert.Equal(["Authorization", "X-Tenant"], harness.Plan.PropagateHeaders.Order());
+        await harness.RunWithHeadersAsync([new("Authorization", new StringValues("Bearer t")), new("X-Tenant", new StringValues("r-1"))]).Within();
 
-        Assert.Equal("AUTHORIZATION,X-REQUEST-ID", received["/u"]);   // cluster id matched case-insensitively
+        Assert.Equal("AUTHORIZATION,X-TENANT", received["/u"]);   // cluster id matched case-insensitively
         Assert.Equal("", received["/base/o"]);
     }
 

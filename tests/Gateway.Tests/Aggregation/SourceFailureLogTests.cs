@@ -125,6 +125,21 @@ public sealed class SourceFailureLogTests
     }
 
     [Fact]
+    public void Report_CancellationThenFailureInOneInterval_BothLogged_TheCancellationDoesNotUseUpTheThrottle()
+    {
+        var log = new SourceFailureLog(_logger, _time, Interval);
+
+        log.Report("dash", Required, SourceResult.Failed(SourceOutcome.Cancelled, 1, "cancelled: the client went away"));
+        log.Report("dash", Required, Unavailable);
+        log.Report("dash", Required, Unavailable);
+
+        Assert.Collection(
+            _logger.Lines,
+            l => Assert.Equal(LogLevel.Debug, l.Level),
+            l => Assert.Equal(LogLevel.Warning, l.Level));
+    }
+
+    [Fact]
     public async Task Execute_RequiredSourceAnswers500_TheExecutorLogsItsFailureAtWarningAndTheCutOffSourceAtDebug()
     {
         var logger = new FieldLogger<FanOutExecutor>();

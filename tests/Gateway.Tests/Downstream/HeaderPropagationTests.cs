@@ -9,7 +9,7 @@ public sealed class HeaderPropagationTests
     public void Select_OnlyConfiguredHeadersPresentOnTheRequest()
     {
         var inbound = new HeaderDictionary { ["Authorization"] = "Bearer t", ["X-Secret"] = "s", ["Accept-Language"] = "nb" };
-        var selected = HeaderPropagation.Select(inbound, ["Authorization", "X-Request-Id", "Accept-Language"], out var invalid);
+        var selected = HeaderPropagation.Select(inbound, ["Authorization", "X-Tenant", "Accept-Language"], out var invalid);
         Assert.Null(invalid);
         Assert.Equal(["Authorization", "Accept-Language"], selected.Select(h => h.Key));
         Assert.Equal("Bearer t", selected[0].Value.ToString());
@@ -18,8 +18,8 @@ public sealed class HeaderPropagationTests
     [Fact]
     public void Select_HeaderNamedInConnection_IsHopByHopAndNotSent()
     {
-        var inbound = new HeaderDictionary { ["Connection"] = "keep-alive, X-Request-Id", ["X-Request-Id"] = "r", ["Authorization"] = "a" };
-        var selected = HeaderPropagation.Select(inbound, ["X-Request-Id", "Authorization"], out _);
+        var inbound = new HeaderDictionary { ["Connection"] = "keep-alive, X-Tenant", ["X-Tenant"] = "r", ["Authorization"] = "a" };
+        var selected = HeaderPropagation.Select(inbound, ["X-Tenant", "Authorization"], out _);
         Assert.Equal(["Authorization"], selected.Select(h => h.Key));
     }
 
@@ -32,17 +32,17 @@ public sealed class HeaderPropagationTests
     [InlineData("a\nb")]
     public void Select_ControlCharacterInAListedHeader_SelectsNothingAndNamesIt(string value)
     {
-        var inbound = new HeaderDictionary { ["Authorization"] = "a", ["X-Request-Id"] = new(["ok", value]) };
-        var selected = HeaderPropagation.Select(inbound, ["Authorization", "X-Request-Id"], out var invalid);
+        var inbound = new HeaderDictionary { ["Authorization"] = "a", ["X-Tenant"] = new(["ok", value]) };
+        var selected = HeaderPropagation.Select(inbound, ["Authorization", "X-Tenant"], out var invalid);
         Assert.Empty(selected);
-        Assert.Equal("X-Request-Id", invalid);
+        Assert.Equal("X-Tenant", invalid);
     }
 
     [Fact]
     public void Select_TabInAListedHeaderOrControlCharacterInAnUnlistedOne_IsAccepted()
     {
-        var inbound = new HeaderDictionary { ["X-Request-Id"] = "a\tb", ["X-Other"] = "a\u0001b", ["Accept-Language"] = "zoë" };
-        var selected = HeaderPropagation.Select(inbound, ["X-Request-Id", "Accept-Language"], out var invalid);
+        var inbound = new HeaderDictionary { ["X-Tenant"] = "a\tb", ["X-Other"] = "a\u0001b", ["Accept-Language"] = "zoë" };
+        var selected = HeaderPropagation.Select(inbound, ["X-Tenant", "Accept-Language"], out var invalid);
         Assert.Null(invalid);
         Assert.Equal(["a\tb", "zoë"], selected.Select(h => h.Value.ToString()));
     }
