@@ -6,7 +6,7 @@
 #
 #   1. knee: a gateway on /agg/fast with the downstream caps out of the way (clusters a/b/c MaxConcurrency
 #      and MaxQueue 100000, no MaxConcurrentRequests) is driven at each of BENCH_OVERLOAD_STEPS connections
-#      (default 256 512 1024 2048, ascending): 200s per second, their p50/p99, RSS after each step. The peak
+#      (default 64 128 256 512 1024 2048, ascending): 200s per second, their p50/p99, RSS after each step. The peak
 #      is the highest 200s/s; the knee is the fewest connections reaching 95 % of it (more connections
 #      past it add waiting, not answers). Then the same gateway at 4 x the knee's connections: the
 #      reference of "nothing is shed".
@@ -15,14 +15,16 @@
 #      200s per second vs the peak (target >= 0.9x), p99 of the 200s vs the knee's (<= 1.5x), latency of
 #      the 503s (a few ms: p99 <= 10 ms), RSS after vs the knee step's (<= 1.5x).
 #
-# Load: hey -o csv, one line per answer with its status and duration, so that 200s and 503s are timed
-# apart (wrk's latency summary mixes them, and a wrk Lua script cannot time a response).
+# Load: wrk at the run's connections (answers/s, non-2xx count) plus a latency probe of BENCH_OVERLOAD_PROBE
+# connections with hey -o csv (one line per answer with its status and duration, so that 200s and 503s are
+# timed apart); see overload_measure.
 #
-# Environment: BENCH_OVERLOAD_STEPS ("256 512 1024 2048"), BENCH_OVERLOAD_FACTOR (4); BENCH_DURATION,
+# Environment: BENCH_OVERLOAD_STEPS ("64 128 256 512 1024 2048"), BENCH_OVERLOAD_FACTOR (4), BENCH_OVERLOAD_PROBE (8); BENCH_DURATION,
 # BENCH_WARMUP and BENCH_WARMUP_INITIAL as for the other scenarios. BENCH_ONLY=overload runs only this.
 
-OVERLOAD_STEPS=${BENCH_OVERLOAD_STEPS:-"256 512 1024 2048"}
+OVERLOAD_STEPS=${BENCH_OVERLOAD_STEPS:-"64 128 256 512 1024 2048"}
 OVERLOAD_FACTOR=${BENCH_OVERLOAD_FACTOR:-4}
+OVERLOAD_PROBE=${BENCH_OVERLOAD_PROBE:-8}
 declare -A OV=()            # overload results, keyed "run.metric" (run: a connection count, uncapped, shed)
 OVERLOAD_SKIP=""
 
@@ -106,16 +108,34 @@ overload_percentile() {
         NR == rank { v = $1 } END { printf "%.1f", v * 1000 }'
 }
 
-# One measured run: hey for BENCH_DURATION at the given connections; results in OV["run.*"].
+# One measured run for BENCH_DURATION at the given connections; results in OV["run.*"]. The load is wrk (the
+# connections given): answers/s and how many were not 2xx. Alongside it a probe of OVERLOAD_PROBE connections with
+# hey -o csv, started a second in and stopped a second early, times the 200s and the 503s apart (wrk's latency
+# summary mixes them, and a wrk Lua script cannot time a response): its requests wait in the same queues.
+# A closed-loop hey at thousands of connections costs several times wrk's CPU per request on the same two cores,
+# and a shed 503 comes straight back as a new request: the load generator, not the gateway, would set the figures.
 overload_measure() {
-    local run=$1 name=$2 connections=$3 csv="$WORK/overload-$1.csv"
+    local run=$1 name=$2 connections=$3 csv="$WORK/overload-$1.csv" txt="$WORK/overload-$1.txt"
+    local url="http://127.0.0.1:${PORT[$name]}/agg/fast"
     ensure_running "$name"
     if ((WARMUP > 0)); then
-        run_wrk "$WORK/overload-warmup-$run.txt" "$connections" "$WARMUP" "http://127.0.0.1:${PORT[$name]}/agg/fast"
+        run_wrk "$WORK/overload-warmup-$run.txt" "$connections" "$WARMUP" "$url"
     fi
-    log "overload: $run, $connections connections, ${DURATION}s (hey)"
-    run_hey "$csv" "$connections" "$DURATION" "http://127.0.0.1:${PORT[$name]}/agg/fast"
+    log "overload: $run, $connections connections (wrk) + $OVERLOAD_PROBE (hey probe), ${DURATION}s"
+    local rc=0 probe_seconds=$((DURATION > 4 ? DURATION - 2 : DURATION))
+    timeout -k 5 $((DURATION + 30)) wrk -t2 -c"$connections" -d"${DURATION}s" --latency "$url" >"$txt" 2>&1 &
+    local load=$!
+    sleep 1
+    run_hey "$csv" "$OVERLOAD_PROBE" "$probe_seconds" "$url"
+    wait "$load" || rc=$?
+    if ((rc != 0)) || ! grep -q 'requests in' "$txt"; then
+        cat "$txt" >&2
+        die "wrk failed (exit $rc) against $url"
+    fi
     ensure_running "$name"
+    local requests non2xx
+    requests=$(awk '/requests in/ { print $1; exit }' "$txt")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF; found = 1 } END { if (!found) print 0 }' "$txt")
     # Columns: response-time (s), DNS+dialup, DNS, request-write, response-delay, response-read, status, offset.
     awk -F, -v ok="$csv.200" -v shed="$csv.503" 'NR > 1 {
             if ($7 == 200) { n200++; print $1 > ok } else if ($7 == 503) { n503++; print $1 > shed } else other++ }
@@ -124,13 +144,15 @@ overload_measure() {
     local n200 n503 other
     read -r n200 n503 other <"$csv.counts"
     OV[$run.connections]=$connections
-    OV[$run.ok_rps]=$((n200 / DURATION))
-    OV[$run.shed_rps]=$((n503 / DURATION))
+    # Answers/s from wrk (the load); wrk's non-2xx are the 503s (the probe says whether anything else came back).
+    OV[$run.ok_rps]=$(((requests - non2xx) / DURATION))
+    OV[$run.shed_rps]=$((non2xx / DURATION))
     OV[$run.other]=$other
     OV[$run.ok_p50]=$(overload_percentile "$csv.200" 50)
     OV[$run.ok_p99]=$(overload_percentile "$csv.200" 99)
     OV[$run.shed_p50]=$(overload_percentile "$csv.503" 50)
     OV[$run.shed_p99]=$(overload_percentile "$csv.503" 99)
+    OV[$run.probe]="$n200/$n503"
     OV[$run.rss]=$(rss_mib "${PID[$name]}")
 }
 
@@ -185,12 +207,12 @@ overload_verdict() {
 
 overload_print() {
     echo
-    echo "== overload: /agg/fast, downstream caps out of the way (MaxConcurrency/MaxQueue 100000); hey -o csv, ${DURATION}s per run =="
+    echo "== overload: /agg/fast, downstream caps out of the way (MaxConcurrency/MaxQueue 100000); wrk load + ${OVERLOAD_PROBE}-connection hey latency probe, ${DURATION}s per run =="
     if [[ -n $OVERLOAD_SKIP && -z ${OV[knee]:-} ]]; then
         echo "  skipped: $OVERLOAD_SKIP"
         return 0
     fi
-    printf '  %-34s %11s %9s %9s %9s %11s %11s %7s %10s\n' run "200s/s" "p50 200" "p99 200" "503s/s" "p50 503" "p99 503" other "RSS after"
+    printf '  %-34s %11s %9s %9s %9s %11s %11s %7s %10s %11s\n' run "200s/s" "p50 200" "p99 200" "503s/s" "p50 503" "p99 503" other "RSS after" "probe 200/503"
     local run label
     for run in $OVERLOAD_STEPS uncapped shed; do
         [[ -n ${OV[$run.connections]:-} ]] || continue
@@ -199,8 +221,8 @@ overload_print() {
             shed) label="MaxConcurrentRequests ${OV[knee]}, ${OV[$run.connections]} c." ;;
             *) label="no limit, $run connections" ;;
         esac
-        printf '  %-34s %11s %9s %9s %9s %11s %11s %7s %10s\n' "$label" "${OV[$run.ok_rps]}" "${OV[$run.ok_p50]} ms" "${OV[$run.ok_p99]} ms" \
-            "${OV[$run.shed_rps]}" "${OV[$run.shed_p50]} ms" "${OV[$run.shed_p99]} ms" "${OV[$run.other]}" "${OV[$run.rss]} MiB"
+        printf '  %-34s %11s %9s %9s %9s %11s %11s %7s %10s %11s\n' "$label" "${OV[$run.ok_rps]}" "${OV[$run.ok_p50]} ms" "${OV[$run.ok_p99]} ms" \
+            "${OV[$run.shed_rps]}" "${OV[$run.shed_p50]} ms" "${OV[$run.shed_p99]} ms" "${OV[$run.other]}" "${OV[$run.rss]} MiB" "${OV[$run.probe]}"
     done
     local knee=${OV[knee]}
     echo "  peak ${OV[peak]} answers/s; knee at $knee connections (fewest reaching 95 % of the peak)"
