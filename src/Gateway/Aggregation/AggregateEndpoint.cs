@@ -22,6 +22,7 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
         context.Response.Headers.XContentTypeOptions = "nosniff";
         using var span = GatewayActivities.StartAggregate(definition.Name);
         bool? complete = null;
+        var threw = false;
         try
         {
             var clientValues = new string?[definition.ClientValues.Count];
@@ -83,9 +84,19 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
                 }
             }
         }
+        catch
+        {
+            threw = true;
+            throw;
+        }
         finally
         {
-            var status = context.Response.StatusCode;
+            // Nothing was answered when the client left or the endpoint threw: say so, not the 200 the response
+            // still holds (499 is "client closed request"; the server then answers 500).
+            var status = context.Response.HasStarted ? context.Response.StatusCode
+                : context.RequestAborted.IsCancellationRequested ? StatusCodes.Status499ClientClosedRequest
+                : threw ? StatusCodes.Status500InternalServerError
+                : context.Response.StatusCode;
             GatewayMetrics.RecordAggregate(definition.Name, status, timeProvider.GetElapsedTime(started).TotalMilliseconds);
             GatewayActivities.EndAggregate(span, status, complete);
         }

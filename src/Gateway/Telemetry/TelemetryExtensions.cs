@@ -21,7 +21,8 @@ public static class TelemetryExtensions
     /// <summary>
     /// OpenTelemetry. Whatever providers get built (by this method, or by the host adding an exporter of its
     /// own with <c>AddOpenTelemetry()</c>) trace ASP.NET Core, HttpClient, YARP and the <c>Gateway</c> source,
-    /// and meter ASP.NET Core, HttpClient, the runtime (GC, thread pool) and the <c>Gateway</c> meter. Providers
+    /// and meter the runtime (GC, thread pool) and the <c>Gateway</c> meter (ASP.NET Core and HttpClient too with
+    /// <c>Gateway:Telemetry:HttpMetrics</c>). Providers
     /// are built only when something exports: OTLP for traces, metrics and logs when
     /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (every standard <c>OTEL_*</c> variable applies), Prometheus
     /// for metrics when <c>Gateway:Telemetry:Prometheus</c> is true. With neither, no span is created and no
@@ -36,11 +37,16 @@ public static class TelemetryExtensions
             .AddSource(YarpSource)
             .AddAspNetCoreInstrumentation(o => o.Filter = IsTraced)
             .AddHttpClientInstrumentation());
-        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics
-            .AddMeter(GatewayTelemetry.Name)
-            .AddAspNetCoreInstrumentation()
-            .AddHttpClientInstrumentation()
-            .AddRuntimeInstrumentation());
+        var httpMetrics = bool.TryParse(configuration[HttpMetricsKey], out var meterHttp) && meterHttp;
+        services.ConfigureOpenTelemetryMeterProvider(metrics =>
+        {
+            metrics.AddMeter(GatewayTelemetry.Name).AddRuntimeInstrumentation();
+            if (httpMetrics)
+            {
+                // Some twenty measurements per aggregate request, each aggregated by its tag set: opt-in.
+                metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
+            }
+        });
         services.Configure<OpenTelemetryLoggerOptions>(o =>
         {
             // The request's scopes (X-Request-Id among them) and the rendered message travel with each record.
@@ -102,6 +108,8 @@ public static class TelemetryExtensions
     }
 
     internal const string PrometheusKey = "Gateway:Telemetry:Prometheus";
+
+    internal const string HttpMetricsKey = "Gateway:Telemetry:HttpMetrics";
 
     private const string YarpSource = "Yarp.ReverseProxy";
 

@@ -45,6 +45,7 @@ public sealed class MetricsTests
                 .Source("broken", guarded, "/broken/{id}")
                 .CachedSource("listed", good)
                 .CachedSource("missing", bad));
+        config.Gateway["Telemetry"] = new JsonObject { ["HttpMetrics"] = true };
         var metrics = new ExportedItems<MetricSnapshot>();
         await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithMetrics(m => m.AddInMemoryExporter(metrics)));
 
@@ -72,12 +73,35 @@ public sealed class MetricsTests
         Assert.InRange(Single(metrics, "gateway.cached_data.age", ("gateway.dataset", good)).GetGaugeLastValueDouble(), 0, 60_000);
         Assert.DoesNotContain(Points(metrics, "gateway.cached_data.age"), p => Has(p, ("gateway.dataset", bad)));
 
-        // ASP.NET Core's, HttpClient's and the runtime's own (the thread pool among them).
+        // ASP.NET Core's and HttpClient's (Gateway:Telemetry:HttpMetrics) and the runtime's own (the thread pool among them).
         var names = metrics.Snapshot().Select(m => m.Name).ToHashSet();
         Assert.Contains("http.server.request.duration", names);
         Assert.Contains("http.client.request.duration", names);
         Assert.Contains("dotnet.thread_pool.thread.count", names);
         Assert.Contains("dotnet.thread_pool.queue.length", names);
+    }
+
+    [Fact]
+    public async Task HttpMetrics_Unset_NoAspNetCoreOrHttpClientMeters_GatewayAndRuntimeStill()
+    {
+        var name = Unique("agg");
+        var plain = Unique("plain");
+        await using var downstream = await TestDownstream.StartAsync((app, d) =>
+            app.MapGet("/ok/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}")));
+        var config = new GatewayConfig()
+            .Cluster(plain, downstream.BaseAddress)
+            .Aggregate(name, $"/{name}/{{id}}", a => a.Source("ok", plain, "/ok/{id}", required: true));
+        var metrics = new ExportedItems<MetricSnapshot>();
+        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithMetrics(m => m.AddInMemoryExporter(metrics)));
+
+        Assert.Equal(HttpStatusCode.OK, (await gateway.GetAsync($"/{name}/1")).StatusCode);
+        gateway.Services.GetRequiredService<MeterProvider>().ForceFlush();
+
+        var names = metrics.Snapshot().Select(m => m.Name).ToHashSet();
+        Assert.Contains("gateway.aggregate.duration", names);
+        Assert.Contains("dotnet.thread_pool.thread.count", names);
+        Assert.DoesNotContain("http.server.request.duration", names);
+        Assert.DoesNotContain("http.client.request.duration", names);
     }
 
     [Fact]
