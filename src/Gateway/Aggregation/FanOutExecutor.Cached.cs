@@ -60,14 +60,7 @@ internal sealed partial class FanOutExecutor
                 : SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), plan.Messages[index].Timeout);
         }
 
-        if (result.CacheHit)
-        {
-            GatewayMetrics.RecordHit("response", plan.Definition.Name, source.Name, result.Cache == CacheState.Stale, result.AgeMs ?? 0);
-        }
-        else
-        {
-            GatewayMetrics.RecordMiss("response", plan.Definition.Name, source.Name);
-        }
+        GatewayMetrics.RecordCacheLookup("response", plan.Definition.Name, source.Name, result.CacheHit, result);
 
         return result;
     }

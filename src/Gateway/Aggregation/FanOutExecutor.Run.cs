@@ -149,14 +149,7 @@ internal sealed partial class FanOutExecutor
             GatewayMetrics.RecordSource(Plan.Definition.Name, source.Name, result.Outcome.ToName(), _executor._timeProvider.GetElapsedTime(started).TotalMilliseconds);
             if (source.Kind == SourceKind.CachedData)
             {
-                if (result.Cache != CacheState.None)
-                {
-                    GatewayMetrics.RecordHit("dataset", Plan.Definition.Name, source.Name, result.Cache == CacheState.Stale, result.AgeMs ?? 0);
-                }
-                else
-                {
-                    GatewayMetrics.RecordMiss("dataset", Plan.Definition.Name, source.Name);
-                }
+                GatewayMetrics.RecordCacheLookup("dataset", Plan.Definition.Name, source.Name, result.Cache != CacheState.None, result);
             }
 
             if (!result.IsOk)

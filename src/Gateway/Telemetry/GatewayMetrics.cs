@@ -52,8 +52,23 @@ internal static class GatewayMetrics
         }
     }
 
-    /// <summary>A source with a cache (<paramref name="cache"/>: <c>dataset</c> or <c>response</c>) was served from a copy of <paramref name="ageMs"/>.</summary>
-    public static void RecordHit(string cache, string aggregate, string source, bool stale, long ageMs)
+    /// <summary>
+    /// A source with a cache (<paramref name="cache"/>: <c>dataset</c> or <c>response</c>) looked it up: a hit, fresh or
+    /// stale, with the copy's age (from <paramref name="result"/>), or a miss.
+    /// </summary>
+    public static void RecordCacheLookup(string cache, string aggregate, string source, bool hit, Aggregation.SourceResult result)
+    {
+        if (hit)
+        {
+            RecordHit(cache, aggregate, source, result.Cache == Aggregation.CacheState.Stale, result.AgeMs ?? 0);
+        }
+        else
+        {
+            RecordMiss(cache, aggregate, source);
+        }
+    }
+
+    private static void RecordHit(string cache, string aggregate, string source, bool stale, long ageMs)
     {
         if (CacheHits.Enabled)
         {
@@ -66,7 +81,7 @@ internal static class GatewayMetrics
         }
     }
 
-    public static void RecordMiss(string cache, string aggregate, string source)
+    private static void RecordMiss(string cache, string aggregate, string source)
     {
         if (CacheMisses.Enabled)
         {
