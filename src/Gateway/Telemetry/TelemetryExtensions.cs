@@ -71,14 +71,8 @@ public static class TelemetryExtensions
         openTelemetry.WithMetrics();
         if (otlp)
         {
-            var sampler = TraceSampling.FromConfiguration(configuration);
-            openTelemetry.WithTracing(tracing =>
-            {
-                if (sampler is not null)
-                {
-                    tracing.SetSampler(sampler);
-                }
-            });
+            // The SDK reads OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG itself (through IConfiguration).
+            openTelemetry.WithTracing();
             openTelemetry.WithLogging();
             openTelemetry.UseOtlpExporter();
         }
@@ -120,41 +114,4 @@ public static class TelemetryExtensions
     private static bool IsTraced(HttpContext context) =>
         !context.Request.Path.StartsWithSegments(MetricsPath, StringComparison.OrdinalIgnoreCase)
         && !context.Request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase);
-}
-
-/// <summary>
-/// The standard <c>OTEL_TRACES_SAMPLER</c> / <c>OTEL_TRACES_SAMPLER_ARG</c>, which the OpenTelemetry .NET SDK
-/// does not read itself. Unset means its default, <c>parentbased_always_on</c>: every trace is sampled unless
-/// the client's <c>traceparent</c> says it is not.
-/// </summary>
-internal static class TraceSampling
-{
-    public static Sampler? FromConfiguration(IConfiguration configuration)
-    {
-        var name = configuration["OTEL_TRACES_SAMPLER"];
-        if (string.IsNullOrWhiteSpace(name))
-        {
-            return null;
-        }
-
-        var arg = configuration["OTEL_TRACES_SAMPLER_ARG"];
-        double ratio = 1;
-        if (name.EndsWith("traceidratio", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrWhiteSpace(arg)
-            && (!double.TryParse(arg, NumberStyles.Float, CultureInfo.InvariantCulture, out ratio) || ratio is < 0 or > 1))
-        {
-            throw new GatewayConfigurationException($"OTEL_TRACES_SAMPLER_ARG: '{arg}' is not a ratio between 0 and 1");
-        }
-
-        return name.Trim().ToLowerInvariant() switch
-        {
-            "always_on" => new AlwaysOnSampler(),
-            "always_off" => new AlwaysOffSampler(),
-            "traceidratio" => new TraceIdRatioBasedSampler(ratio),
-            "parentbased_always_on" => new ParentBasedSampler(new AlwaysOnSampler()),
-            "parentbased_always_off" => new ParentBasedSampler(new AlwaysOffSampler()),
-            "parentbased_traceidratio" => new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio)),
-            _ => throw new GatewayConfigurationException(
-                $"OTEL_TRACES_SAMPLER: '{name}' is not one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio"),
-        };
-    }
 }
