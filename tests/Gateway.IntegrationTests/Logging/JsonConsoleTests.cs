@@ -14,21 +14,7 @@ public sealed class JsonConsoleTests : IDisposable
     [Fact]
     public async Task Console_JsonTrue_WritesJsonLinesWithTheFailureFieldsRequestIdAndTraceId()
     {
-        var config = new GatewayConfig()
-            .Cluster("users", new Uri($"http://127.0.0.1:{Ports.Closed()}/"))
-            .Aggregate("agg", "/agg/{id}", a => a.Source("profile", "users", "/users/{id}", required: true));
-        config.Root["Logging"]!["LogLevel"]!["Microsoft.Hosting.Lifetime"] = "Information";
-        config.Gateway["Logging"] = new System.Text.Json.Nodes.JsonObject { ["Json"] = true };
-        var path = Path.Combine(_folder, "json.json");
-        await File.WriteAllTextAsync(path, config.ToJson());
-
-        await using var gateway = GatewayProcess.Start(["--config", path, "--urls", "http://127.0.0.1:0"]);
-        var address = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(30));
-        using var client = new HttpClient { BaseAddress = address, Timeout = Signal.Patience };
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/agg/1", UriKind.Relative));
-        request.Headers.Add("X-Request-Id", "json-req-1");
-        using var answer = await client.SendAsync(request);
-        Assert.Equal(HttpStatusCode.BadGateway, answer.StatusCode);
+        await using var gateway = await StartAndFailOneSourceAsync(json: true, "json-req-1");
 
         var failure = await Poll.UntilAsync(
             () => Task.FromResult(Lines(gateway.StandardOutput).FirstOrDefault(l => l.GetProperty("Category").GetString() == "Gateway.Aggregation.FanOutExecutor")),
@@ -51,20 +37,7 @@ public sealed class JsonConsoleTests : IDisposable
     [Fact]
     public async Task Console_Plain_TheFailureLineCarriesTheRequestIdScope()
     {
-        var config = new GatewayConfig()
-            .Cluster("users", new Uri($"http://127.0.0.1:{Ports.Closed()}/"))
-            .Aggregate("agg", "/agg/{id}", a => a.Source("profile", "users", "/users/{id}", required: true));
-        config.Root["Logging"]!["LogLevel"]!["Microsoft.Hosting.Lifetime"] = "Information";
-        var path = Path.Combine(_folder, "plain.json");
-        await File.WriteAllTextAsync(path, config.ToJson());
-
-        await using var gateway = GatewayProcess.Start(["--config", path, "--urls", "http://127.0.0.1:0"]);
-        var address = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(30));
-        using var client = new HttpClient { BaseAddress = address, Timeout = Signal.Patience };
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/agg/1", UriKind.Relative));
-        request.Headers.Add("X-Request-Id", "plain-req-1");
-        using var answer = await client.SendAsync(request);
-        Assert.Equal(HttpStatusCode.BadGateway, answer.StatusCode);
+        await using var gateway = await StartAndFailOneSourceAsync(json: false, "plain-req-1");
 
         // The simple formatter writes a line's scopes on the line after it: "warn: ...FanOutExecutor[1]", the message,
         // then "=> ... => XRequestId:plain-req-1".
@@ -74,6 +47,38 @@ public sealed class JsonConsoleTests : IDisposable
             "the source failure's console entry");
         Assert.StartsWith("warn:", entry, StringComparison.Ordinal);
         Assert.Contains("XRequestId:plain-req-1", entry, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The real gateway as a process (console as configured) whose one aggregate's required source cannot connect,
+    /// after one request with <paramref name="requestId"/> answered 502: its source failure is on the console.
+    /// </summary>
+    private async Task<GatewayProcess> StartAndFailOneSourceAsync(bool json, string requestId)
+    {
+        var config = new GatewayConfig()
+            .Cluster("users", new Uri($"http://127.0.0.1:{Ports.Closed()}/"))
+            .Aggregate("agg", "/agg/{id}", a => a.Source("profile", "users", "/users/{id}", required: true));
+        config.Root["Logging"]!["LogLevel"]!["Microsoft.Hosting.Lifetime"] = "Information";
+        config.Gateway["Logging"] = new System.Text.Json.Nodes.JsonObject { ["Json"] = json };
+        var path = Path.Combine(_folder, requestId + ".json");
+        await File.WriteAllTextAsync(path, config.ToJson());
+
+        var gateway = GatewayProcess.Start(["--config", path, "--urls", "http://127.0.0.1:0"]);
+        try
+        {
+            var address = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(30));
+            using var client = new HttpClient { BaseAddress = address, Timeout = Signal.Patience };
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/agg/1", UriKind.Relative));
+            request.Headers.Add("X-Request-Id", requestId);
+            using var answer = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.BadGateway, answer.StatusCode);
+            return gateway;
+        }
+        catch
+        {
+            await gateway.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>The console entry whose first line names <paramref name="category"/>, with the lines that follow it.</summary>
