@@ -1,0 +1,29 @@
+-- wrk script of the overload scenario (tests/Benchmarks/overload.sh): clients that honour Retry-After.
+-- After a 503, the next request of one of this thread's connections waits what the answer's Retry-After
+-- says (seconds; 1 when absent or not a number) times a jitter in [1, 1.5), as a client with a retry policy
+-- would (Polly's, a browser's fetch wrapper), instead of coming straight back. wrk asks delay() before every
+-- request of a connection whose previous answer is in; the 503s are counted per thread, not per connection,
+-- so a backoff may land on a sibling connection of the one refused: the number of waiting connections is
+-- what matters for the load. wrk starts each request's latency after its delay: waits are not latency.
+
+local owed = 0
+local wait_ms = 1000
+
+function response(status, headers, body)
+  if status == 503 then
+    owed = owed + 1
+    local seconds = tonumber(headers["Retry-After"])
+    if seconds == nil or seconds < 0 then
+      seconds = 1
+    end
+    wait_ms = seconds * 1000
+  end
+end
+
+function delay()
+  if owed > 0 then
+    owed = owed - 1
+    return math.floor(wait_ms * (1 + math.random() * 0.5))
+  end
+  return 0
+end
