@@ -68,6 +68,7 @@
 #
 # Environment (all optional):
 #     BENCH_DURATION=10         seconds of each measured wrk run
+#     BENCH_ROUNDS=N            rounds of every scenario (default: 3 for telemetry, 1 for the others); see ROUNDS
 #     BENCH_WARMUP=3            seconds of the warm-up run before each measured run
 #     BENCH_WARMUP_INITIAL=15   seconds of the one-off warm-up of the downstream and of each server
 #                               (JIT tiering needs ~15 s under load to settle; see warm_up_all)
@@ -121,6 +122,11 @@ SCENARIOS=(fast staggered hang passthrough resilient nginx hang_h2c cached cache
 ALL_SCENARIOS=("${SCENARIOS[@]}")
 # The staggered scenario needs more connections to keep the servers busy, since every aggregate waits
 # at least 60 ms for its slowest source.
+# Rounds: a scenario's two sides take turns this many times (left, right, left, right, ...) and each side's
+# figures combine its rounds (requests/s the mean, latency percentiles the median round, CPU per request over
+# all requests). One round measures the sides a run apart; on a shared machine whose speed drifts by 10-20 %
+# within minutes, a target that judges a ratio near its margin needs them in the same minutes.
+declare -A ROUNDS=([telemetry]=3)
 declare -A CONNECTIONS=([fast]=64 [staggered]=256 [hang]=64 [passthrough]=64 [resilient]=64 [nginx]=64 [hang_h2c]=64
     [cached]=64 [cached_baseline]=64 [cache_memory]=64 [telemetry]=64)
 declare -A LEFT_SERVER=([fast]=gateway [staggered]=gateway [hang]=gateway [passthrough]=gateway
@@ -248,6 +254,7 @@ require_tools() {
     done
     [[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "BENCH_DURATION must be a positive number of seconds (got '$DURATION')"
     [[ $WARMUP =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a number of seconds (got '$WARMUP')"
+    [[ -z ${BENCH_ROUNDS:-} || $BENCH_ROUNDS =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive number (got '$BENCH_ROUNDS')"
     [[ $WARMUP_INITIAL =~ ^[0-9]+$ ]] || die "BENCH_WARMUP_INITIAL must be a number of seconds (got '$WARMUP_INITIAL')"
     [[ $STARTUP_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "BENCH_STARTUP_TIMEOUT must be a positive number (got '$STARTUP_TIMEOUT')"
     [[ $CACHE_MAX_MIB =~ ^[1-9][0-9]*$ ]] || die "BENCH_CACHE_MAX_MIB must be a positive number of MiB (got '$CACHE_MAX_MIB')"
@@ -857,7 +864,7 @@ measure() {
     ensure_running "$name"
     ensure_running "$downstream"
     # Before any load on this server (only the response-cache gateway gets none before its scenario).
-    R[$key.idle_rss]=$(rss_mib "$pid")
+    [[ -n ${R[$key.idle_rss]:-} ]] || R[$key.idle_rss]=$(rss_mib "$pid")
     local scraping=0 otlp_before=""
     if [[ $side == left && -n ${SCRAPE[$scenario]:-} ]]; then
         scraping=1
@@ -922,8 +929,40 @@ measure() {
         o = (y[1] - x[1]) - (y[3] - x[3]) - s - d - w; if (o < 0) o = 0
         if (y[2] > x[2]) printf "%.0f", 100 * o / (y[2] - x[2]); else print "n/a" }')
 
+    combine_rounds "$key"
+
     # Let the sockets of this run settle before the next one.
     sleep 1
+}
+
+# After each round of a side: keeps the round's figures (R[key.rN.metric]) and sets R[key.metric] to those of
+# all its rounds so far. Counts add up; requests/s, machine load and disturbance are means; p50/p99 the median
+# round's (the middle one, the higher middle of an even number); CPU per request over all requests; RSS the
+# last round's.
+combine_rounds() {
+    local key=$1 n=$((${R[$1.rounds]:-0} + 1)) metric i
+    R[$key.rounds]=$n
+    for metric in requests all_requests rps p50 p99 non2xx sockerr cpu cpums dscpu busy other; do
+        R[$key.r$n.$metric]=${R[$key.$metric]}
+    done
+    ((n > 1)) || return 0
+    local -a values
+    for metric in requests all_requests non2xx sockerr cpums; do
+        R[$key.$metric]=0
+        for ((i = 1; i <= n; i++)); do R[$key.$metric]=$((R[$key.$metric] + R[$key.r$i.$metric])); done
+    done
+    for metric in rps busy other p50 p99 cpu dscpu; do
+        values=()
+        for ((i = 1; i <= n; i++)); do values+=("${R[$key.r$i.$metric]}:${R[$key.r$i.requests]}"); done
+        case $metric in
+            rps | busy | other) R[$key.$metric]=$(printf '%s\n' "${values[@]}" | awk -F: '$1 != "n/a" { s += $1; c++ }
+                END { if (c) printf "%.1f", s / c; else print "n/a" }') ;;
+            p50 | p99) R[$key.$metric]=$(printf '%s\n' "${values[@]}" | awk -F: '$1 != "n/a" { print $1 }' | sort -g |
+                awk '{ v[NR] = $1 } END { if (NR) print v[int(NR / 2) + 1]; else print "n/a" }') ;;
+            cpu | dscpu) R[$key.$metric]=$(printf '%s\n' "${values[@]}" | awk -F: '$1 != "n/a" { s += $1 * $2; c += $2 }
+                END { if (c) printf "%.3f", s / c; else print "n/a" }') ;;
+        esac
+    done
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -964,7 +1003,9 @@ cache_memory_fills() {
 print_cache_memory_table() {
     local scenario=cache_memory row
     echo
-    echo "== $scenario: ${DESCRIPTION[$scenario]}, ${CONNECTIONS[$scenario]} connections, ${DURATION}s (after ${WARMUP}s warm-up) =="
+    local rounds=${R[$scenario.left.rounds]:-${R[$scenario.right.rounds]:-1}} taking_turns=""
+    ((rounds == 1)) || taking_turns=", the sides taking turns $rounds times"
+    echo "== $scenario: ${DESCRIPTION[$scenario]}, ${CONNECTIONS[$scenario]} connections, ${DURATION}s (after ${WARMUP}s warm-up)$taking_turns =="
     echo "   ${LEFT_SERVER[$scenario]} ${LEFT_PATH[$scenario]}?k=<another key per request> (source: /bytes/$CACHE_BODY_BYTES?k={k}," \
         "Cache Ttl 5m, Gateway:Cache:MaxBytes $CACHE_MAX_MIB MiB)"
     if [[ -n ${SKIP[$scenario]:-} ]]; then
@@ -991,7 +1032,9 @@ print_table() {
         return 0
     fi
     echo
-    echo "== $scenario: ${DESCRIPTION[$scenario]}, ${CONNECTIONS[$scenario]} connections, ${DURATION}s (after ${WARMUP}s warm-up) =="
+    local rounds=${R[$scenario.left.rounds]:-${R[$scenario.right.rounds]:-1}} taking_turns=""
+    ((rounds == 1)) || taking_turns=", the sides taking turns $rounds times"
+    echo "== $scenario: ${DESCRIPTION[$scenario]}, ${CONNECTIONS[$scenario]} connections, ${DURATION}s (after ${WARMUP}s warm-up)$taking_turns =="
     echo "   ${LEFT_SERVER[$scenario]} ${LEFT_PATH[$scenario]} vs ${RIGHT_SERVER[$scenario]} ${RIGHT_PATH[$scenario]}"
     if [[ -n ${SKIP[$scenario]:-} ]]; then
         echo "   ${LEFT_LABEL[$scenario]:-gateway}: ${SKIP[$scenario]}"
@@ -1167,14 +1210,17 @@ main() {
     start_all
     warm_up_all
 
-    local scenario
+    local scenario round rounds
     for scenario in "${SCENARIOS[@]}"; do
-        if will_measure "$scenario" left; then
-            measure "$scenario" left
-        fi
-        if will_measure "$scenario" right; then
-            measure "$scenario" right
-        fi
+        rounds=${BENCH_ROUNDS:-${ROUNDS[$scenario]:-1}}
+        for ((round = 1; round <= rounds; round++)); do
+            if will_measure "$scenario" left; then
+                measure "$scenario" left
+            fi
+            if will_measure "$scenario" right; then
+                measure "$scenario" right
+            fi
+        done
     done
 
     print_header

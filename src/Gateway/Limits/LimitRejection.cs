@@ -3,11 +3,13 @@ using System.Globalization;
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Gateway.Aggregation;
+using Gateway.Telemetry;
 
 namespace Gateway.Limits;
 
 /// <summary>
-/// The answers of the inbound limits: 429 (a rate limit) and 503 (overload), problem+json with <c>Retry-After</c>.
+/// The answers of the inbound limits: 429 (a rate limit) and 503 (overload), problem+json with <c>Retry-After</c>;
+/// an aggregate's refusals are recorded in <c>gateway.aggregate.duration</c> with their status.
 /// The bodies are encoded once and written as bytes, not through <c>IProblemDetailsService</c>: under a flood or
 /// overload, refusing a request must cost far less than serving one.
 /// </summary>
@@ -42,8 +44,11 @@ internal static class LimitRejection
     public static Task WriteOverloadedAsync(HttpContext context) =>
         WriteAsync(context, StatusCodes.Status503ServiceUnavailable, OverloadRetryAfterSeconds, OverloadedBody);
 
-    private static Task WriteAsync(HttpContext context, int status, long retryAfterSeconds, byte[] body)
+    private static async Task WriteAsync(HttpContext context, int status, long retryAfterSeconds, byte[] body)
     {
+        var aggregate = GatewayTraffic.Aggregate(context);
+        var clock = aggregate is null ? null : context.RequestServices.GetRequiredService<TimeProvider>();
+        var started = clock?.GetTimestamp() ?? 0;
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = "application/problem+json";
@@ -52,13 +57,27 @@ internal static class LimitRejection
         headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
         headers.CacheControl = "no-store";
         headers.XContentTypeOptions = "nosniff";
-        if (GatewayTraffic.Aggregate(context) is not null)
+        if (aggregate is not null)
         {
             // Every answer of an aggregate says whether it is complete, the refusals included.
             headers[AggregateEndpoint.CompleteHeader] = "false";
         }
 
-        return response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+        try
+        {
+            await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (aggregate is not null)
+            {
+                // Refusals count among the aggregate's answers, by status (499 when the client left first), timed as
+                // the endpoint times its own: from when the gateway takes the request up (here, to refuse it) to the
+                // answer written.
+                GatewayMetrics.RecordAggregate(aggregate.Name, context.RequestAborted.IsCancellationRequested ? StatusCodes.Status499ClientClosedRequest : status,
+                    clock!.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
     }
 
     private static byte[] Encode(int status, string type, string title, string detail)

@@ -82,6 +82,54 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task Aggregate_RefusedByItsRateLimitOrShed_RecordedWithTheRefusalsStatus()
+    {
+        var limited = Unique("limited");
+        var crowded = Unique("crowded");
+        var plain = Unique("plain");
+        var release = new Signal();
+        await using var downstream = await TestDownstream.StartAsync((app, d) =>
+        {
+            app.MapGet("/ok/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}"));
+            app.MapGet("/hold/{id}", async (HttpContext c) =>
+            {
+                await d.HoldAsync(c, release, TimeSpan.FromSeconds(15));
+                await TestDownstream.WriteJsonAsync(c, "{}");
+            });
+        });
+        var config = new GatewayConfig()
+            .Cluster(plain, downstream.BaseAddress)
+            .Downstream(plain, timeout: TimeSpan.FromSeconds(15))
+            .Aggregate(limited, $"/{limited}/{{id}}", a => a.Source("ok", plain, "/ok/{id}", required: true))
+            .Aggregate(crowded, $"/{crowded}/{{id}}", a => a.Source("held", plain, "/hold/{id}", required: true), timeout: TimeSpan.FromSeconds(20));
+        config.Gateway["Aggregates"]![limited]!["RateLimit"] = new JsonObject { ["PermitLimit"] = 1, ["Window"] = "1m" };
+        config.Gateway["RateLimiting"] = new JsonObject { ["MaxConcurrentRequests"] = 1 };
+        var metrics = new ExportedItems<MetricSnapshot>();
+        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithMetrics(m => m.AddInMemoryExporter(metrics)));
+
+        try
+        {
+            Assert.Equal(HttpStatusCode.OK, (await gateway.GetAsync($"/{limited}/1")).StatusCode);
+            Assert.Equal(HttpStatusCode.TooManyRequests, (await gateway.GetAsync($"/{limited}/2")).StatusCode);
+            var held = gateway.GetAsync($"/{crowded}/held");
+            await downstream.WaitForRequestAsync("/hold/held");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await gateway.GetAsync($"/{crowded}/shed")).StatusCode);
+            release.Set();
+            Assert.Equal(HttpStatusCode.OK, (await held.WaitAsync(Signal.Patience)).StatusCode);
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        gateway.Services.GetRequiredService<MeterProvider>().ForceFlush();
+        Assert.Equal(1, Single(metrics, "gateway.aggregate.duration", ("gateway.aggregate", limited), ("http.response.status_code", 200)).GetHistogramCount());
+        Assert.Equal(1, Single(metrics, "gateway.aggregate.duration", ("gateway.aggregate", limited), ("http.response.status_code", 429)).GetHistogramCount());
+        Assert.Equal(1, Single(metrics, "gateway.aggregate.duration", ("gateway.aggregate", crowded), ("http.response.status_code", 503)).GetHistogramCount());
+        Assert.Equal(1, Single(metrics, "gateway.aggregate.duration", ("gateway.aggregate", crowded), ("http.response.status_code", 200)).GetHistogramCount());
+    }
+
+    [Fact]
     public async Task HttpMetrics_Unset_NoAspNetCoreOrHttpClientMeters_GatewayAndRuntimeStill()
     {
         var name = Unique("agg");
