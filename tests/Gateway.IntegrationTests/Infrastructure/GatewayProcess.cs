@@ -12,6 +12,7 @@ public sealed partial class GatewayProcess : IAsyncDisposable
     private readonly StringBuilder _stderr = new();
     private readonly Lock _lock = new();
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _disposed;
 
     private GatewayProcess(Process process) => _process = process;
 
@@ -117,8 +118,14 @@ public sealed partial class GatewayProcess : IAsyncDisposable
     /// <summary>The address the gateway logs once listening ("Now listening on: ..."); bounded wait.</summary>
     public Task<Uri> WaitUntilListeningAsync(TimeSpan limit) => _listening.Task.WaitAsync(limit);
 
+    /// <summary>Kills the gateway (a crash: no graceful stop); a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
