@@ -120,13 +120,14 @@ CACHE_BODY_BYTES=${BENCH_CACHE_BODY_BYTES:-16384}
 # (a gateway), the right side its comparison. Per side: the server (a key of PID/PORT) and the path.
 SCENARIOS=(fast staggered hang passthrough resilient nginx hang_h2c cached cached_baseline cache_memory telemetry)
 ALL_SCENARIOS=("${SCENARIOS[@]}")
+# Rounds: a scenario's two sides take turns this many times (left, right, right, left, ...) and each side's
+# figures combine its rounds (requests/s the mean, p50 and p99 those of the median round, CPU per request over
+# all requests; RSS, scrapes and OTLP exports those of the last round). Scenarios run one after the other, so
+# the two sides of one are measured only a run apart, but the speed of a shared machine drifts by 10-20 % within
+# minutes: a target that judges a ratio near its margin needs the sides in the same minutes, several times.
+declare -A ROUNDS=([telemetry]=3)
 # The staggered scenario needs more connections to keep the servers busy, since every aggregate waits
 # at least 60 ms for its slowest source.
-# Rounds: a scenario's two sides take turns this many times (left, right, left, right, ...) and each side's
-# figures combine its rounds (requests/s the mean, latency percentiles the median round, CPU per request over
-# all requests). One round measures the sides a run apart; on a shared machine whose speed drifts by 10-20 %
-# within minutes, a target that judges a ratio near its margin needs them in the same minutes.
-declare -A ROUNDS=([telemetry]=3)
 declare -A CONNECTIONS=([fast]=64 [staggered]=256 [hang]=64 [passthrough]=64 [resilient]=64 [nginx]=64 [hang_h2c]=64
     [cached]=64 [cached_baseline]=64 [cache_memory]=64 [telemetry]=64)
 declare -A LEFT_SERVER=([fast]=gateway [staggered]=gateway [hang]=gateway [passthrough]=gateway
@@ -955,8 +956,11 @@ combine_rounds() {
         values=()
         for ((i = 1; i <= n; i++)); do values+=("${R[$key.r$i.$metric]}:${R[$key.r$i.requests]}"); done
         case $metric in
-            rps | busy | other) R[$key.$metric]=$(printf '%s\n' "${values[@]}" | awk -F: '$1 != "n/a" { s += $1; c++ }
+            rps) R[$key.$metric]=$(printf '%s\n' "${values[@]}" | awk -F: '$1 != "n/a" { s += $1; c++ }
                 END { if (c) printf "%.1f", s / c; else print "n/a" }') ;;
+            # Whole percents, as one round gives them (print_disturbance compares integers).
+            busy | other) R[$key.$metric]=$(printf '%s\n' "${values[@]}" | awk -F: '$1 != "n/a" { s += $1; c++ }
+                END { if (c) printf "%.0f", s / c; else print "n/a" }') ;;
             p50 | p99) R[$key.$metric]=$(printf '%s\n' "${values[@]}" | awk -F: '$1 != "n/a" { print $1 }' | sort -g |
                 awk '{ v[NR] = $1 } END { if (NR) print v[int(NR / 2) + 1]; else print "n/a" }') ;;
             cpu | dscpu) R[$key.$metric]=$(printf '%s\n' "${values[@]}" | awk -F: '$1 != "n/a" { s += $1 * $2; c += $2 }
@@ -999,13 +1003,20 @@ cache_memory_fills() {
         'BEGIN { if (n ~ /^[0-9]+$/) printf "%.1f", n * b / (m * 1048576); else print "n/a" }'
 }
 
+# "== scenario: description, connections, duration ==" and, for several rounds, how they were taken.
+print_title() {
+    local scenario=$1 rounds=${R[$1.left.rounds]:-${R[$1.right.rounds]:-1}} how=""
+    if ((rounds > 1)); then
+        if [[ -n ${RIGHT_SERVER[$scenario]:-} ]]; then how=", the sides taking turns $rounds times"; else how=", $rounds runs"; fi
+    fi
+    echo "== $scenario: ${DESCRIPTION[$scenario]}, ${CONNECTIONS[$scenario]} connections, ${DURATION}s (after ${WARMUP}s warm-up)$how =="
+}
+
 # cache_memory has one side; its memory is compared with a limit computed from its own idle RSS.
 print_cache_memory_table() {
     local scenario=cache_memory row
     echo
-    local rounds=${R[$scenario.left.rounds]:-${R[$scenario.right.rounds]:-1}} taking_turns=""
-    ((rounds == 1)) || taking_turns=", the sides taking turns $rounds times"
-    echo "== $scenario: ${DESCRIPTION[$scenario]}, ${CONNECTIONS[$scenario]} connections, ${DURATION}s (after ${WARMUP}s warm-up)$taking_turns =="
+    print_title "$scenario"
     echo "   ${LEFT_SERVER[$scenario]} ${LEFT_PATH[$scenario]}?k=<another key per request> (source: /bytes/$CACHE_BODY_BYTES?k={k}," \
         "Cache Ttl 5m, Gateway:Cache:MaxBytes $CACHE_MAX_MIB MiB)"
     if [[ -n ${SKIP[$scenario]:-} ]]; then
@@ -1032,9 +1043,7 @@ print_table() {
         return 0
     fi
     echo
-    local rounds=${R[$scenario.left.rounds]:-${R[$scenario.right.rounds]:-1}} taking_turns=""
-    ((rounds == 1)) || taking_turns=", the sides taking turns $rounds times"
-    echo "== $scenario: ${DESCRIPTION[$scenario]}, ${CONNECTIONS[$scenario]} connections, ${DURATION}s (after ${WARMUP}s warm-up)$taking_turns =="
+    print_title "$scenario"
     echo "   ${LEFT_SERVER[$scenario]} ${LEFT_PATH[$scenario]} vs ${RIGHT_SERVER[$scenario]} ${RIGHT_PATH[$scenario]}"
     if [[ -n ${SKIP[$scenario]:-} ]]; then
         echo "   ${LEFT_LABEL[$scenario]:-gateway}: ${SKIP[$scenario]}"
@@ -1214,12 +1223,13 @@ main() {
     for scenario in "${SCENARIOS[@]}"; do
         rounds=${BENCH_ROUNDS:-${ROUNDS[$scenario]:-1}}
         for ((round = 1; round <= rounds; round++)); do
-            if will_measure "$scenario" left; then
-                measure "$scenario" left
-            fi
-            if will_measure "$scenario" right; then
-                measure "$scenario" right
-            fi
+            # Left first in odd rounds, right first in even ones: a steady drift of the machine favours neither.
+            local side
+            for side in $( ((round % 2)) && echo left right || echo right left); do
+                if will_measure "$scenario" "$side"; then
+                    measure "$scenario" "$side"
+                fi
+            done
         done
     done
 
