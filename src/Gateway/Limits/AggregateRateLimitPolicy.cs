@@ -8,7 +8,7 @@ namespace Gateway.Limits;
 /// window for the aggregate, shared by all clients (it protects the aggregate's downstreams; fairness between
 /// clients is the per-client limit's job).
 /// </summary>
-internal sealed class AggregateRateLimitPolicy(string aggregate, FixedWindowLimit limit, ILogger logger) : IRateLimiterPolicy<string>
+internal sealed class AggregateRateLimitPolicy(string aggregate, FixedWindowLimit limit, TimeProvider clock, ILogger logger) : IRateLimiterPolicy<string>
 {
     private readonly Func<string, FixedWindowRateLimiterOptions> _options = _ => new FixedWindowRateLimiterOptions
     {
@@ -20,7 +20,7 @@ internal sealed class AggregateRateLimitPolicy(string aggregate, FixedWindowLimi
     public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => (context, _) =>
     {
         Log.RequestRateLimited(logger, context.HttpContext.Request.Method, context.HttpContext.GetEndpoint()?.DisplayName, "aggregate");
-        return new ValueTask(LimitRejection.WriteRateLimitedAsync(context.HttpContext, context.Lease, "aggregate"));
+        return new ValueTask(LimitRejection.WriteRateLimitedAsync(context.HttpContext, context.Lease, "aggregate", clock));
     };
 
     public RateLimitPartition<string> GetPartition(HttpContext httpContext) => RateLimitPartition.GetFixedWindowLimiter(aggregate, _options);

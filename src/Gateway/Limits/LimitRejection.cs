@@ -27,7 +27,7 @@ internal static class LimitRejection
     // One body per scope and Retry-After: a handful, since windows come from the configuration.
     private static readonly ConcurrentDictionary<(string Scope, long Seconds), byte[]> RateLimitedBodies = new();
 
-    public static Task WriteRateLimitedAsync(HttpContext context, RateLimitLease lease, string scope)
+    public static Task WriteRateLimitedAsync(HttpContext context, RateLimitLease lease, string scope, TimeProvider clock)
     {
         // The limiter's own figure (for a fixed window: the window), rounded up to whole seconds, at least 1.
         var seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
@@ -38,17 +38,16 @@ internal static class LimitRejection
             "https://tools.ietf.org/html/rfc6585#section-4",
             "Too many requests",
             $"The {key.Scope} request limit is reached; retry after {key.Seconds.ToString(CultureInfo.InvariantCulture)} s."));
-        return WriteAsync(context, StatusCodes.Status429TooManyRequests, seconds, body);
+        return WriteAsync(context, StatusCodes.Status429TooManyRequests, seconds, body, clock);
     }
 
-    public static Task WriteOverloadedAsync(HttpContext context) =>
-        WriteAsync(context, StatusCodes.Status503ServiceUnavailable, OverloadRetryAfterSeconds, OverloadedBody);
+    public static Task WriteOverloadedAsync(HttpContext context, TimeProvider clock) =>
+        WriteAsync(context, StatusCodes.Status503ServiceUnavailable, OverloadRetryAfterSeconds, OverloadedBody, clock);
 
-    private static async Task WriteAsync(HttpContext context, int status, long retryAfterSeconds, byte[] body)
+    private static async Task WriteAsync(HttpContext context, int status, long retryAfterSeconds, byte[] body, TimeProvider clock)
     {
         var aggregate = GatewayTraffic.Aggregate(context);
-        var clock = aggregate is null ? null : context.RequestServices.GetRequiredService<TimeProvider>();
-        var started = clock?.GetTimestamp() ?? 0;
+        var started = clock.GetTimestamp();
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = "application/problem+json";
@@ -71,11 +70,11 @@ internal static class LimitRejection
         {
             if (aggregate is not null)
             {
-                // Refusals count among the aggregate's answers, by status (499 when the client left first), timed as
-                // the endpoint times its own: from when the gateway takes the request up (here, to refuse it) to the
-                // answer written.
-                GatewayMetrics.RecordAggregate(aggregate.Name, context.RequestAborted.IsCancellationRequested ? StatusCodes.Status499ClientClosedRequest : status,
-                    clock!.GetElapsedTime(started).TotalMilliseconds);
+                // Refusals count among the aggregate's answers, by status as the endpoint counts its own (499 when
+                // the client left before anything was sent), with the time the refusal took: microseconds, so
+                // latency panels filter by status.
+                var recorded = response.HasStarted || !context.RequestAborted.IsCancellationRequested ? status : StatusCodes.Status499ClientClosedRequest;
+                GatewayMetrics.RecordAggregate(aggregate.Name, recorded, clock.GetElapsedTime(started).TotalMilliseconds);
             }
         }
     }

@@ -45,7 +45,7 @@ public static class LimitsExtensions
         });
 
         services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<AggregationCatalog, ILoggerFactory>((options, catalog, loggers) =>
+        services.AddOptions<RateLimiterOptions>().Configure<AggregationCatalog, ILoggerFactory, TimeProvider>((options, catalog, loggers, clock) =>
         {
             var logger = loggers.CreateLogger(typeof(LimitsExtensions).FullName!);
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -53,7 +53,7 @@ public static class LimitsExtensions
             {
                 // The aggregates' policies answer for themselves; this is the per-client limit's answer.
                 Log.RequestRateLimited(logger, context.HttpContext.Request.Method, context.HttpContext.GetEndpoint()?.DisplayName, "per-client");
-                return new ValueTask(LimitRejection.WriteRateLimitedAsync(context.HttpContext, context.Lease, "per-client"));
+                return new ValueTask(LimitRejection.WriteRateLimitedAsync(context.HttpContext, context.Lease, "per-client", clock));
             };
             if (catalog.Limits.PerClient is { } perClient)
             {
@@ -112,6 +112,6 @@ public static class LimitsExtensions
     internal static TBuilder RequireAggregateRateLimit<TBuilder>(this TBuilder builder, AggregateDefinition definition, IServiceProvider services)
         where TBuilder : IEndpointConventionBuilder =>
         definition.RateLimit is { } limit
-            ? builder.RequireRateLimiting(new AggregateRateLimitPolicy(definition.Name, limit, services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LimitsExtensions).FullName!)))
+            ? builder.RequireRateLimiting(new AggregateRateLimitPolicy(definition.Name, limit, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LimitsExtensions).FullName!)))
             : builder;
 }

@@ -11,11 +11,13 @@ internal sealed class LoadShedder
 {
     private readonly RequestDelegate _next;
     private readonly ConcurrencyLimiter _limiter;
+    private readonly TimeProvider _clock;
     private readonly ILogger<LoadShedder> _logger;
 
-    public LoadShedder(RequestDelegate next, int maxConcurrentRequests, ILogger<LoadShedder> logger)
+    public LoadShedder(RequestDelegate next, int maxConcurrentRequests, TimeProvider clock, ILogger<LoadShedder> logger)
     {
         _next = next;
+        _clock = clock;
         _logger = logger;
         _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = maxConcurrentRequests, QueueLimit = 0 });
     }
@@ -32,7 +34,7 @@ internal sealed class LoadShedder
         if (!lease.IsAcquired)
         {
             Log.RequestShed(_logger, context.Request.Method, context.GetEndpoint()?.DisplayName);
-            await LimitRejection.WriteOverloadedAsync(context).ConfigureAwait(false);
+            await LimitRejection.WriteOverloadedAsync(context, _clock).ConfigureAwait(false);
             return;
         }
 
