@@ -3,7 +3,7 @@
 # prints requests/s, p50, p99 and the share of non-200 answers per step, finds the knee and writes a plot
 # (plot.svg) of throughput and latency against offered load. How to read it: deploy/loadtest/README.md.
 #
-#   deploy/loadtest/run.sh --url http://staging-gateway/api/dashboard/42 [--rates 100,200,400,800,1600]
+#   deploy/loadtest/run.sh --url http://staging-gateway/api/dashboard/42 [--rates 100,200,400,800,1600,3200]
 #       [--duration 10] [--connections 128] [--warmup 3] [--timeout 10] [--knee-latency 3]
 #       [--knee-throughput 0.95] [--knee-errors 0.01] [--stop-after 2] [--header 'Name: value'] [--out DIR]
 #
@@ -77,25 +77,30 @@ results=$out/results.tsv
 # below the offered one: that shortfall, not only latency, shows saturation.
 # The workers are as many connections as allowed that share the step's requests (rate x duration) evenly, so each
 # sends a whole number of them (round rates give --connections itself or close to it: 3000 over 128 gives 120).
-run_step() { # rate seconds report-file
+run_step() { # rate seconds report-file latency-estimate-ms
   local rate=$1 seconds=$2 workers per_worker run_for
   workers=$(awk -v n="$((rate * seconds))" -v c="$connections" 'BEGIN { for (w = (c < n ? c : n); w > 1; w--) if (n % w == 0) break; print w }')
   per_worker=$(awk -v r="$rate" -v w="$workers" 'BEGIN { printf "%.6f", r / w }')
-  # A hey worker sends at 1/q, 2/q, ... after its start, and a worker waiting for its next tick when -z ends still
-  # sends that one. Ending half an interval before the step's duration makes each worker send exactly
-  # duration x q requests, the last at the duration (one fewer only when an answer takes over half an interval),
-  # where ending at the duration itself races the last tick.
-  run_for=$(awk -v d="$seconds" -v q="$per_worker" 'BEGIN { printf "%.3f", d - 0.5 / q }')
+  # A hey worker (with -q) loops: if -z has ended, stop; else wait for its next tick (1/q, 2/q, ... after its start),
+  # send, wait for the answer. So its duration x q-th request, sent at the step's duration, goes out only if the
+  # answer before it came back before -z ended, and nothing more goes out only if -z ended before that request's
+  # own answer. Ending at duration - interval/2 + the answer time L meets both with half an interval to spare on
+  # either side; L is estimated from the step before (the warm-up or a probe for the first), and capped at half an
+  # interval, past which ending at the duration itself keeps the margins for any L below an interval (above it the
+  # worker falls behind its ticks anyway, and that shortfall is the gateway's). Without the estimate, answers over
+  # half an interval lost every worker's last request: a false knee at low rates against a slow aggregate.
+  run_for=$(awk -v d="$seconds" -v q="$per_worker" -v l="$4" 'BEGIN { h = 0.5 / q; l = l / 1000; printf "%.3f", d - h + (l < h ? l : h) }')
   hey -z "${run_for}s" -c "$workers" -q "$per_worker" -t "$timeout" ${headers[@]+"${headers[@]}"} "$url" >"$3" 2>&1 || true
   echo "$workers"
 }
 
 # hey's summary: the latency distribution (its 99% line is missing below 100 answers: then the slowest answer
-# stands in), status codes and errors (connection failures, timeouts) with their counts. Rates are counts over
+# stands in; its 50% line with a handful: then the average), status codes and errors (connection failures, timeouts) with their counts. Rates are counts over
 # the step's duration (hey's own Requests/sec divides by a total that includes waiting for the last answers).
 summarize() { # report-file seconds -> "requests/s ok/s p50_ms p99_ms non200_share answered errors"
   awk -v total="$2" '
     /^ *Slowest:/ { slowest = $2 }
+    /^ *Average:/ { average = $2 }
     /^ *50% in / { p50 = $3 }
     /^ *99% in / { p99 = $3 }
     /^Status code distribution:/ { section = "status"; next }
@@ -103,6 +108,7 @@ summarize() { # report-file seconds -> "requests/s ok/s p50_ms p99_ms non200_sha
     section == "status" && /^ *\[[0-9]+\]/ { code = $1; gsub(/[][]/, "", code); answered += $2; if (code == 200) ok += $2 }
     section == "errors" && /^ *\[[0-9]+\]/ { count = $1; gsub(/[][]/, "", count); errors += count }
     END {
+      if (p50 == "" || p50 == 0) p50 = average
       if (p99 == "" || p99 == 0) p99 = slowest
       all = answered + errors
       printf "%.1f %.1f %.1f %.1f %.4f %d %d\n", all / total, ok / total, p50 * 1000, p99 * 1000,
@@ -111,9 +117,13 @@ summarize() { # report-file seconds -> "requests/s ok/s p50_ms p99_ms non200_sha
 }
 
 echo "load test of $url: steps ${rates} req/s, ${duration} s each, up to ${connections} connections; output in $out"
+# The answer time the first step starts from (see run_step): the warm-up's median, or five requests one by one.
 if [ "$warmup" -gt 0 ]; then
-  run_step "${steps[0]}" "$warmup" "$out/warmup.txt" >/dev/null
+  run_step "${steps[0]}" "$warmup" "$out/warmup.txt" 0 >/dev/null
+else
+  hey -n 5 -c 1 -t "$timeout" ${headers[@]+"${headers[@]}"} "$url" >"$out/warmup.txt" 2>&1 || true
 fi
+read -r _ _ latency _ <<<"$(summarize "$out/warmup.txt" 1)"
 
 printf 'step\toffered\tconnections\trequests_per_s\tok_per_s\tp50_ms\tp99_ms\tnon200_share\tanswered\terrors\n' >"$results"
 printf '%4s %9s %6s %12s %10s %9s %9s %9s\n' step offered/s conns requests/s ok/s p50_ms p99_ms non-200
@@ -123,8 +133,9 @@ beyond=0
 index=0
 for rate in "${steps[@]}"; do
   index=$((index + 1))
-  workers=$(run_step "$rate" "$duration" "$out/step-$index.txt")
+  workers=$(run_step "$rate" "$duration" "$out/step-$index.txt" "$latency")
   read -r rps ok p50 p99 share answered errors <<<"$(summarize "$out/step-$index.txt" "$duration")"
+  latency=$p50
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$index" "$rate" "$workers" "$rps" "$ok" "$p50" "$p99" "$share" "$answered" "$errors" >>"$results"
   printf '%4s %9s %6s %12s %10s %9s %9s %8.2f%%\n' "$index" "$rate" "$workers" "$rps" "$ok" "$p50" "$p99" "$(awk -v s="$share" 'BEGIN { print s * 100 }')"
   # hey's workers wait for each answer: w workers at a p50 of t ms send at most about w x 1000 / t per second.
@@ -149,6 +160,9 @@ done
 
 if [ "$knee" -gt 0 ]; then
   knee_line=$(awk -F'\t' -v k="$knee" '$1 == k { printf "knee: step %s, %s req/s offered: %s ok/s, p50 %s ms, p99 %s ms, non-200 %.2f%%", $1, $2, $5, $6, $7, $8 * 100 }' "$results")
+  if [ "$beyond" -eq 0 ]; then
+    knee_line="$knee_line (no step failed: the knee is there or beyond, raise --rates to find it)"
+  fi
 else
   knee_line="knee: none (the first step already failed the criteria: lower --rates)"
 fi
