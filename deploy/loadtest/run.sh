@@ -95,8 +95,9 @@ run_step() { # rate seconds report-file latency-estimate-ms
 }
 
 # hey's summary: the latency distribution (its 99% line is missing below 100 answers: then the slowest answer
-# stands in; its 50% line with a handful: then the average), status codes and errors (connection failures, timeouts) with their counts. Rates are counts over
-# the step's duration (hey's own Requests/sec divides by a total that includes waiting for the last answers).
+# stands in; its 50% line with a handful: then the average), status codes and errors (connection failures,
+# timeouts) with their counts. Rates are counts over the step's duration (hey's own Requests/sec divides by a
+# total that includes waiting for the last answers).
 summarize() { # report-file seconds -> "requests/s ok/s p50_ms p99_ms non200_share answered errors"
   awk -v total="$2" '
     /^ *Slowest:/ { slowest = $2 }
