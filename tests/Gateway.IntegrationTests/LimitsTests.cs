@@ -16,11 +16,7 @@ public sealed class LimitsTests
         await Warmup.EnsureAsync();
         var release = new Signal();
         await using var downstream = await TestDownstream.StartAsync((app, d) =>
-            app.MapGet("/users/{id}", async (HttpContext c) =>
-            {
-                await d.HoldAsync(c, release, TimeSpan.FromSeconds(15));
-                await TestDownstream.WriteJsonAsync(c, """{"ok":true}""");
-            }));
+            app.MapGet("/users/{id}", d.HeldJson(release, """{"ok":true}""", TimeSpan.FromSeconds(15))));
         var config = new GatewayConfig()
             .Cluster("users", downstream.BaseAddress)
             .Downstream("users", maxConcurrency: 1, maxQueue: 0, timeout: TimeSpan.FromSeconds(15))

@@ -93,10 +93,6 @@ public sealed class BalancingTests
     private static Task<TestDownstream> StartAsync(string name, Signal? release) => TestDownstream.StartAsync((app, d) =>
     {
         app.MapGet("/fast/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, $$"""{"from":"{{name}}"}"""));
-        app.MapGet("/hold/{n}", async (HttpContext c) =>
-        {
-            await d.HoldAsync(c, release);
-            await TestDownstream.WriteJsonAsync(c, $$"""{"from":"{{name}}"}""");
-        });
+        app.MapGet("/hold/{n}", d.HeldJson(release, $$"""{"from":"{{name}}"}"""));
     });
 }

@@ -61,11 +61,7 @@ public sealed class QueueTests
 
     private static Task<TestDownstream> StartAsync(Signal release) => TestDownstream.StartAsync((app, d) =>
     {
-        app.MapGet("/hold", async (HttpContext c) =>
-        {
-            await d.HoldAsync(c, release);
-            await TestDownstream.WriteJsonAsync(c, "{}");
-        });
+        app.MapGet("/hold", d.HeldJson(release));
         app.MapGet("/fast", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}"));
     });
 }

@@ -126,6 +126,16 @@ public sealed class TestDownstream : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// An endpoint that holds each request (<see cref="HoldAsync"/>: until <paramref name="release"/> is set, or
+    /// <paramref name="limit"/> passes) and then answers <paramref name="json"/>.
+    /// </summary>
+    public RequestDelegate HeldJson(Signal? release, string json = "{}", TimeSpan? limit = null) => async context =>
+    {
+        await HoldAsync(context, release, limit);
+        await WriteJsonAsync(context, json);
+    };
+
     /// <summary>Never answers: holds the request until the caller aborts it, the downstream stops, or 30 s pass.</summary>
     public async Task HangAsync(HttpContext context) => await HoldAsync(context);
 

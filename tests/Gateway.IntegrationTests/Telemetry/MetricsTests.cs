@@ -91,11 +91,7 @@ public sealed class MetricsTests
         await using var downstream = await TestDownstream.StartAsync((app, d) =>
         {
             app.MapGet("/ok/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}"));
-            app.MapGet("/hold/{id}", async (HttpContext c) =>
-            {
-                await d.HoldAsync(c, release, TimeSpan.FromSeconds(15));
-                await TestDownstream.WriteJsonAsync(c, "{}");
-            });
+            app.MapGet("/hold/{id}", d.HeldJson(release, limit: TimeSpan.FromSeconds(15)));
         });
         var config = new GatewayConfig()
             .Cluster(plain, downstream.BaseAddress)
@@ -163,11 +159,7 @@ public sealed class MetricsTests
         var release = new Signal();
         await using var downstream = await TestDownstream.StartAsync((app, d) =>
         {
-            app.MapGet("/hold/{id}", async (HttpContext c) =>
-            {
-                await d.HoldAsync(c, release);
-                await TestDownstream.WriteJsonAsync(c, "{}");
-            });
+            app.MapGet("/hold/{id}", d.HeldJson(release));
             app.MapGet("/fail/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}", StatusCodes.Status500InternalServerError));
         });
         var config = new GatewayConfig()
