@@ -27,10 +27,14 @@ end
 function response(status, headers, body)
   if status == 503 then
     owed = owed + 1
+    -- A number of seconds; an HTTP-date, garbage, a negative or a non-finite value counts as unread (1 s), and a
+    -- huge one is capped at a minute: what a server sends must not park a connection for the rest of the run.
     local seconds = tonumber(headers["Retry-After"] or headers["retry-after"])
-    if seconds == nil or seconds < 0 then
+    if seconds == nil or seconds ~= seconds or seconds < 0 or seconds == math.huge then
       unread = unread + 1
       seconds = 1
+    elseif seconds > 60 then
+      seconds = 60
     end
     wait_ms = seconds * 1000
   end

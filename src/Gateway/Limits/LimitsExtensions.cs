@@ -47,7 +47,7 @@ public static class LimitsExtensions
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<AggregationCatalog, ILoggerFactory, TimeProvider>((options, catalog, loggers, clock) =>
         {
-            var logger = loggers.CreateLogger(typeof(LimitsExtensions).FullName!);
+            var logger = Logger(loggers);
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.OnRejected = (context, _) =>
             {
@@ -112,6 +112,9 @@ public static class LimitsExtensions
     internal static TBuilder RequireAggregateRateLimit<TBuilder>(this TBuilder builder, AggregateDefinition definition, IServiceProvider services)
         where TBuilder : IEndpointConventionBuilder =>
         definition.RateLimit is { } limit
-            ? builder.RequireRateLimiting(new AggregateRateLimitPolicy(definition.Name, limit, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LimitsExtensions).FullName!)))
+            ? builder.RequireRateLimiting(new AggregateRateLimitPolicy(definition.Name, limit, services.GetRequiredService<TimeProvider>(), Logger(services.GetRequiredService<ILoggerFactory>())))
             : builder;
+
+    // The limits' refusals log under one category, whichever limit refused.
+    private static ILogger Logger(ILoggerFactory loggers) => loggers.CreateLogger(typeof(LimitsExtensions).FullName!);
 }
