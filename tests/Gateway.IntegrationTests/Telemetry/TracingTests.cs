@@ -328,11 +328,43 @@ public sealed class TracingTests
         Assert.Equal((object)499, aggregate.GetTagItem("http.response.status_code"));
     }
 
-    private static async Task<AggregateAnswer> SendWithTraceparentAsync(TestGateway gateway, string path, string traceparent)
+    // OpenTelemetry's ASP.NET Core instrumentation takes the client's baggage, and its HttpClient instrumentation
+    // writes baggage and tracestate into outgoing requests with its own propagator: with tracing on, the client's
+    // still must not reach a downstream, on an aggregate's call or a pass-through route.
+    [Theory]
+    [InlineData("agg")]
+    [InlineData("route")]
+    public async Task TracingOn_ClientSendsBaggageAndTracestate_NeitherReachesTheDownstream(string kind)
+    {
+        var name = Unique("bag");
+        await using var downstream = await TestDownstream.StartAsync((app, d) => app.MapGet("/traced/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}")));
+        var config = new GatewayConfig()
+            .Cluster("traced", downstream.BaseAddress)
+            .Aggregate(name, $"/{name}/{{id}}", a => a.Source("traced", "traced", "/traced/{id}", required: true))
+            .PrefixRoute("traced", "traced", $"/{name}-proxy");
+        var spans = new ExportedItems<Activity>();
+        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+
+        var answer = await SendWithTraceparentAsync(gateway, kind == "agg" ? $"/{name}/1" : $"/{name}-proxy/traced/1", $"00-{ClientTraceId}-{ClientParentId}-01",
+            ("tracestate", "vendor=secret"), ("baggage", "user=alice,tenant=t1"));
+
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, answer.ToString());
+        var headers = Assert.Single(downstream.Requests).Headers;
+        Assert.StartsWith($"00-{ClientTraceId}-", headers["traceparent"], StringComparison.Ordinal);
+        Assert.False(headers.ContainsKey("tracestate"), headers.GetValueOrDefault("tracestate"));
+        Assert.False(headers.ContainsKey("baggage"), headers.GetValueOrDefault("baggage"));
+    }
+
+    private static async Task<AggregateAnswer> SendWithTraceparentAsync(TestGateway gateway, string path, string traceparent, params (string Name, string Value)[] headers)
     {
         using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, ActivityHeadersPropagator = null }) { BaseAddress = gateway.BaseAddress };
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
         request.Headers.TryAddWithoutValidation("traceparent", traceparent);
+        foreach (var (header, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(header, value);
+        }
+
         using var response = await client.SendAsync(request);
         return new AggregateAnswer(response, await response.Content.ReadAsStringAsync(), TimeSpan.Zero);
     }
