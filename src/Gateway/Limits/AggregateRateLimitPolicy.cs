@@ -17,11 +17,7 @@ internal sealed class AggregateRateLimitPolicy(string aggregate, FixedWindowLimi
         QueueLimit = 0,
     };
 
-    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => (context, _) =>
-    {
-        Log.RequestRateLimited(logger, context.HttpContext.Request.Method, context.HttpContext.GetEndpoint()?.DisplayName, "aggregate");
-        return new ValueTask(LimitRejection.WriteRateLimitedAsync(context.HttpContext, context.Lease, "aggregate", clock));
-    };
+    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } = LimitRejection.OnRateLimited("aggregate", clock, logger);
 
     public RateLimitPartition<string> GetPartition(HttpContext httpContext) => RateLimitPartition.GetFixedWindowLimiter(aggregate, _options);
 }

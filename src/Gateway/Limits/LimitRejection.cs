@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Threading.RateLimiting;
 using Gateway.Aggregation;
 using Gateway.Telemetry;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace Gateway.Limits;
 
@@ -27,7 +28,15 @@ internal static class LimitRejection
     // One body per scope and Retry-After: a handful, since windows come from the configuration.
     private static readonly ConcurrentDictionary<(string Scope, long Seconds), byte[]> RateLimitedBodies = new();
 
-    public static Task WriteRateLimitedAsync(HttpContext context, RateLimitLease lease, string scope, TimeProvider clock)
+    /// <summary>The rate limiter's rejection callback for a limit of <paramref name="scope"/>: logs it (Debug) and answers 429.</summary>
+    public static Func<OnRejectedContext, CancellationToken, ValueTask> OnRateLimited(string scope, TimeProvider clock, ILogger logger) => (context, _) =>
+    {
+        var http = context.HttpContext;
+        Log.RequestRateLimited(logger, http.Request.Method, http.GetEndpoint()?.DisplayName, scope);
+        return new ValueTask(WriteRateLimitedAsync(http, context.Lease, scope, clock));
+    };
+
+    private static Task WriteRateLimitedAsync(HttpContext context, RateLimitLease lease, string scope, TimeProvider clock)
     {
         // The limiter's own figure (for a fixed window: the window), rounded up to whole seconds, at least 1.
         var seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
@@ -70,11 +79,9 @@ internal static class LimitRejection
         {
             if (aggregate is not null)
             {
-                // Refusals count among the aggregate's answers, by status as the endpoint counts its own (499 when
-                // the client left before anything was sent), with the time the refusal took: microseconds, so
-                // latency panels filter by status.
-                var recorded = response.HasStarted || !context.RequestAborted.IsCancellationRequested ? status : StatusCodes.Status499ClientClosedRequest;
-                GatewayMetrics.RecordAggregate(aggregate.Name, recorded, clock.GetElapsedTime(started).TotalMilliseconds);
+                // Refusals count among the aggregate's answers, by status as the endpoint counts its own, with the
+                // time the refusal took: microseconds, so latency panels filter by status.
+                GatewayMetrics.RecordAggregate(aggregate.Name, AggregateEndpoint.AnsweredStatus(context), clock.GetElapsedTime(started).TotalMilliseconds);
             }
         }
     }

@@ -47,14 +47,9 @@ public static class LimitsExtensions
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<AggregationCatalog, ILoggerFactory, TimeProvider>((options, catalog, loggers, clock) =>
         {
-            var logger = Logger(loggers);
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            options.OnRejected = (context, _) =>
-            {
-                // The aggregates' policies answer for themselves; this is the per-client limit's answer.
-                Log.RequestRateLimited(logger, context.HttpContext.Request.Method, context.HttpContext.GetEndpoint()?.DisplayName, "per-client");
-                return new ValueTask(LimitRejection.WriteRateLimitedAsync(context.HttpContext, context.Lease, "per-client", clock));
-            };
+            // The aggregates' policies answer for themselves; this is the per-client limit's answer.
+            options.OnRejected = LimitRejection.OnRateLimited("per-client", clock, Logger(loggers));
             if (catalog.Limits.PerClient is { } perClient)
             {
                 options.GlobalLimiter = PerClientLimiter.Create(perClient);
