@@ -131,7 +131,13 @@ internal sealed partial class FanOutExecutor(
                 }
             }
 
-            call = new DownstreamCall(downstream, address, run.Request.Headers, run.Request.Context, endsAt, _timeProvider, timeout.Token, run.Token) { Span = run.SpanOf(index) };
+            // As the breaker's half-open probe the call runs on to its own timeout, past the request's deadline.
+            call = new DownstreamCall(downstream, address, run.Request.Headers, run.Request.Context, endsAt, _timeProvider, timeout.Token, run.Token)
+            {
+                Span = run.SpanOf(index),
+                OwnEndsAt = started + (long)(source.Timeout.TotalSeconds * _timeProvider.TimestampFrequency),
+                Shutdown = _stopping,
+            };
             using var response = await downstream.SendAsync(call, _client, cancellationToken).ConfigureAwait(false);
             var result = FromResponse(response, messages, Elapsed(started));
             return result.With(call.Attempts, queuedMs);

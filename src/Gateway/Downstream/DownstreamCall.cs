@@ -23,6 +23,7 @@ internal sealed class DownstreamCall(
     private int _attempts;
     private int _retryPermits;
     private int _tracedAttempts;
+    private CancellationTokenSource? _alone;
 
     public DownstreamService Downstream { get; } = downstream;
 
@@ -45,13 +46,36 @@ internal sealed class DownstreamCall(
     /// <summary>Attempts sent so far (retries and hedges included).</summary>
     public int Attempts => Volatile.Read(ref _attempts);
 
-    /// <summary>Time left before this call's timeout or the request's deadline, whichever comes first.</summary>
+    /// <summary>
+    /// When the call's own timeout ends (its source's <c>Timeout</c> from its start), for a call that may run on
+    /// alone as the circuit breaker's half-open probe (see <see cref="BreakerStep"/>); null when it may not.
+    /// </summary>
+    public long? OwnEndsAt { get; init; }
+
+    /// <summary>The host stopping: besides its own timeout, the one thing that stops a probe running alone.</summary>
+    public CancellationToken Shutdown { get; init; }
+
+    /// <summary>
+    /// Time left before this call's timeout or the request's deadline, whichever comes first; while it runs
+    /// alone as the breaker's probe, before its own timeout.
+    /// </summary>
     public TimeSpan TimeLeft
     {
         get
         {
+            var end = Volatile.Read(ref _alone) is not null && OwnEndsAt is { } own ? own : endsAt;
             var now = TimeProvider.GetTimestamp();
-            return now >= endsAt ? TimeSpan.Zero : TimeProvider.GetElapsedTime(now, endsAt);
+            return now >= end ? TimeSpan.Zero : TimeProvider.GetElapsedTime(now, end);
+        }
+    }
+
+    /// <summary>Time left before the call's own timeout, whatever the request's deadline; zero when it may not run alone.</summary>
+    public TimeSpan OwnTimeLeft
+    {
+        get
+        {
+            var now = TimeProvider.GetTimestamp();
+            return OwnEndsAt is not { } end || now >= end ? TimeSpan.Zero : TimeProvider.GetElapsedTime(now, end);
         }
     }
 
@@ -59,7 +83,15 @@ internal sealed class DownstreamCall(
     /// The call's own timeout ran out (not the deadline, fail-fast, shutdown or the client): the downstream
     /// was too slow, which the circuit breaker counts as a failure.
     /// </summary>
-    public bool OwnTimeoutFired => ownTimeout.IsCancellationRequested && !stopped.IsCancellationRequested;
+    public bool OwnTimeoutFired => Volatile.Read(ref _alone) is { } alone
+        ? alone.IsCancellationRequested && !Shutdown.IsCancellationRequested
+        : ownTimeout.IsCancellationRequested && !stopped.IsCancellationRequested;
+
+    /// <summary>From now on only <paramref name="ownTimeout"/> (its own timeout and shutdown) stops this call: it is the half-open probe.</summary>
+    public void RunAlone(CancellationTokenSource ownTimeout) => Volatile.Write(ref _alone, ownTimeout);
+
+    /// <summary>The probe is over and its caller still waits: the request's deadline applies again (to a retry).</summary>
+    public void RejoinRequest() => Volatile.Write(ref _alone, null);
 
     public void CountAttempt() => Interlocked.Increment(ref _attempts);
 

@@ -130,7 +130,7 @@ internal sealed class DownstreamResilience
         CircuitBreakerStateProvider? breakerState = null;
         if (options.CircuitBreaker is { } breakerOptions)
         {
-            var state = breakerState = new CircuitBreakerStateProvider();
+            breakerState = new CircuitBreakerStateProvider();
             breaker = new ResiliencePipelineBuilder<DownstreamResponse> { TimeProvider = timeProvider }
                 .AddCircuitBreaker(new CircuitBreakerStrategyOptions<DownstreamResponse>
                 {
@@ -138,8 +138,8 @@ internal sealed class DownstreamResilience
                     MinimumThroughput = breakerOptions.MinimumThroughput,
                     SamplingDuration = breakerOptions.SamplingDuration,
                     BreakDuration = breakerOptions.BreakDuration,
-                    StateProvider = state,
-                    ShouldHandle = args => new ValueTask<bool>(IsBreakerFailure(args.Outcome, args.Context, state)),
+                    StateProvider = breakerState,
+                    ShouldHandle = static args => new ValueTask<bool>(IsBreakerFailure(args.Outcome, args.Context)),
                 })
                 .Build();
         }
@@ -194,7 +194,7 @@ internal sealed class DownstreamResilience
 
         if (breaker is not null)
         {
-            builder.AddPipeline(breaker);
+            builder.AddStrategy(_ => new BreakerStep(breaker, breakerState!, timeProvider), new BreakerStepOptions());
         }
 
         if (options.AttemptTimeout is { } attemptTimeout)
@@ -202,27 +202,18 @@ internal sealed class DownstreamResilience
             builder.AddTimeout(attemptTimeout);
         }
 
-        // A breaker alone needs no pipeline around it.
-        var pipeline = options.Retry is null && options.Hedging is null && options.AttemptTimeout is null ? breaker : builder.Build();
+        var pipeline = builder.Build();
         return new DownstreamResilience(pipeline, breaker, budget, options.CircuitBreaker?.BreakDuration, options.AttemptTimeout, breakerState);
     }
 
-    // Besides the transient outcomes: a call cut off by its own timeout (the downstream was too slow), and
-    // in half-open state any cancelled probe, which must not close the circuit on no evidence.
-    private static bool IsBreakerFailure(Outcome<DownstreamResponse> outcome, ResilienceContext context, CircuitBreakerStateProvider state)
-    {
-        if (IsTransient(outcome.Exception, outcome.Result))
-        {
-            return true;
-        }
-
-        if (outcome.Exception is not OperationCanceledException)
-        {
-            return false;
-        }
-
-        return state.CircuitState == CircuitState.HalfOpen || context.Properties.GetValue(CallKey, null!)?.OwnTimeoutFired == true;
-    }
+    // Besides the transient outcomes: a call cut off by its own timeout (the downstream was too slow). A call cut
+    // off by the request's deadline, fail-fast, the client or shutdown is no evidence against the downstream, in
+    // any state; Polly has no neutral outcome, so it counts as a call that did not fail. In half-open state that
+    // would close the circuit on no evidence: the probe is not cut off that way (BreakerStep), and a route's probe
+    // waives the client's budget (RouteGuard).
+    private static bool IsBreakerFailure(Outcome<DownstreamResponse> outcome, ResilienceContext context) =>
+        IsTransient(outcome.Exception, outcome.Result)
+        || (outcome.Exception is OperationCanceledException && context.Properties.GetValue(CallKey, null!)?.OwnTimeoutFired == true);
 
     private static bool ShouldRetry(RetryPredicateArguments<DownstreamResponse> args, RetryOptions retry, RetryBudget budget, TimeSpan minBudget)
     {
@@ -259,4 +250,10 @@ internal sealed class DownstreamResilience
         call?.AddRetryPermit();
         return true;
     }
+}
+
+/// <summary>Polly wants options for every strategy; the breaker step has none of its own.</summary>
+internal sealed class BreakerStepOptions : ResilienceStrategyOptions
+{
+    public BreakerStepOptions() => Name = "Gateway.BreakerStep";
 }

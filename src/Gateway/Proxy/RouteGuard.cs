@@ -24,10 +24,8 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
         var clusterId = context.GetReverseProxyFeature().Cluster.Config.ClusterId;
         catalog.Downstreams.TryGet(clusterId, out var downstream);
 
-        var deadline = Deadline(context);
-        var clientAborted = context.RequestAborted;
-        CancellationTokenSource? timer = null;
-        CancellationTokenRegistration link = default;
+        var deadline = Deadline(context, out var routeTimeout, out var clientsBudget);
+        RouteTimer? timer = null;
         if (deadline is { } budget)
         {
             if (budget < _minBudget)
@@ -37,12 +35,10 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
                 return;
             }
 
-            context.Features.Set(new RouteDeadline(timeProvider.GetTimestamp(), budget));
-            timer = new CancellationTokenSource(budget, timeProvider);
-            link = clientAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timer);
-            context.RequestAborted = timer.Token;
+            timer = new RouteTimer(context, budget, clientsBudget ? routeTimeout : budget, timeProvider);
         }
 
+        var clientAborted = timer?.ClientAborted ?? context.RequestAborted;
         try
         {
             if (downstream is null)
@@ -71,10 +67,16 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
                 await breaker.ExecuteAsync(
                     static async (state, _) =>
                     {
+                        if (state.circuit?.CircuitState == CircuitState.HalfOpen)
+                        {
+                            // This request is the probe: its verdict closes or reopens the circuit for everyone.
+                            state.timer?.WaiveClientsBudget();
+                        }
+
                         await state.next(state.context).ConfigureAwait(false);
                         return Classify(state.context, state.timer, state.clientAborted);
                     },
-                    (next, context, timer, clientAborted),
+                    (next, context, timer, clientAborted, circuit: downstream.Resilience.BreakerState),
                     CancellationToken.None).ConfigureAwait(false);
             }
             catch (BrokenCircuitException ex)
@@ -84,7 +86,7 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
                     ex.RetryAfter ?? downstream.Resilience.BreakDuration).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (DeadlinePassed(timer, clientAborted) && !context.Response.HasStarted)
+        catch (OperationCanceledException) when (timer?.Passed == true && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
         }
@@ -92,46 +94,41 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
         {
             // Our deadline cancels RequestAborted, so YARP takes it for the client leaving and answers 400 (or
             // 502 when the cancellation reached it another way): whatever it reported, the deadline passed.
-            if (DeadlinePassed(timer, clientAborted) && !context.Response.HasStarted && context.Features.Get<IForwarderErrorFeature>() is not null)
+            if (timer?.Passed == true && !context.Response.HasStarted && context.Features.Get<IForwarderErrorFeature>() is not null)
             {
                 context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
             }
 
             if (timer is not null)
             {
-                await link.DisposeAsync().ConfigureAwait(false);
-                context.RequestAborted = clientAborted;
-                timer.Dispose();
+                await timer.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
 
     // The client's budget, else the route's own timeout, whichever is lower; null when there is neither.
-    private TimeSpan? Deadline(HttpContext context)
+    private TimeSpan? Deadline(HttpContext context, out TimeSpan? routeTimeout, out bool clientsBudget)
     {
-        TimeSpan? deadline = null;
-        if (context.GetEndpoint()?.Metadata.GetMetadata<RequestTimeoutAttribute>() is { Timeout: { } routeTimeout })
-        {
-            deadline = routeTimeout;
-        }
-
-        if (RequestBudget.TryRead(context.Request.Headers, _budgetHeader, out var budget) && (deadline is null || budget < deadline))
-        {
-            deadline = budget;
-        }
-
-        return deadline;
+        routeTimeout = context.GetEndpoint()?.Metadata.GetMetadata<RequestTimeoutAttribute>()?.Timeout;
+        clientsBudget = RequestBudget.TryRead(context.Request.Headers, _budgetHeader, out var budget) && (routeTimeout is null || budget < routeTimeout);
+        return clientsBudget ? budget : routeTimeout;
     }
 
-    private static bool DeadlinePassed(CancellationTokenSource? timer, CancellationToken clientAborted) =>
-        timer?.IsCancellationRequested == true && !clientAborted.IsCancellationRequested;
-
-    private static DownstreamResponse Classify(HttpContext context, CancellationTokenSource? timer, CancellationToken clientAborted)
+    /// <summary>
+    /// What a proxied request says about the downstream, by the rule aggregate calls follow too: a cut-off by the
+    /// request's deadline (the client's budget, the route's <c>Timeout</c>) or by the client leaving is no evidence
+    /// against it, only what the downstream answered before it is. Polly has no neutral outcome: no evidence counts as
+    /// a call that did not fail. Its failures are the transport's (YARP's errors on the downstream's side, its
+    /// <c>ActivityTimeout</c> included) and 408, 429 and 5xx.
+    /// </summary>
+    private static DownstreamResponse Classify(HttpContext context, RouteTimer? timer, CancellationToken clientAborted)
     {
-        // The downstream failed us, or was too slow for the deadline; a client that left says nothing about it.
-        if (DeadlinePassed(timer, clientAborted))
+        // ASP.NET Core's request timeout (the route's Timeout) cancels the client's token too.
+        if (clientAborted.IsCancellationRequested || timer?.Passed == true)
         {
-            return DownstreamResponse.ProxiedFailure;
+            return context.Response.HasStarted && DownstreamResponse.IsTransientStatus(context.Response.StatusCode)
+                ? DownstreamResponse.ProxiedFailure
+                : DownstreamResponse.ProxiedSuccess;
         }
 
         if (context.Features.Get<IForwarderErrorFeature>() is { } error)
@@ -161,5 +158,75 @@ internal sealed record RouteDeadline(long StartedAt, TimeSpan Budget)
     {
         var left = Budget - timeProvider.GetElapsedTime(StartedAt);
         return Math.Max(0, (long)left.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>
+/// A route's deadline, enforced by a timer on the injected <see cref="TimeProvider"/> that cancels
+/// <c>RequestAborted</c> (YARP's token for the proxied request) when it passes or the client leaves.
+/// </summary>
+internal sealed class RouteTimer : IAsyncDisposable
+{
+    private readonly HttpContext _context;
+    private readonly TimeProvider _timeProvider;
+    private readonly long _startedAt;
+    private readonly TimeSpan? _probeBudget;
+    private CancellationTokenSource _timer;
+    private CancellationTokenRegistration _link;
+    private CancellationTokenSource? _waived;
+    private TimeSpan? _budget;
+
+    /// <param name="probeBudget">The deadline as the breaker's probe: the route's own <c>Timeout</c> (null: none) when the client's budget is shorter.</param>
+    public RouteTimer(HttpContext context, TimeSpan budget, TimeSpan? probeBudget, TimeProvider timeProvider)
+    {
+        _context = context;
+        _timeProvider = timeProvider;
+        _startedAt = timeProvider.GetTimestamp();
+        _probeBudget = probeBudget;
+        ClientAborted = context.RequestAborted;
+        context.Features.Set(new RouteDeadline(_startedAt, budget));
+        _timer = new CancellationTokenSource(budget, timeProvider);
+        _link = ClientAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _timer);
+        context.RequestAborted = _timer.Token;
+        _budget = budget;
+    }
+
+    /// <summary>The client's own token (with the route's <c>Timeout</c>, which ASP.NET Core enforces on it).</summary>
+    public CancellationToken ClientAborted { get; }
+
+    /// <summary>The deadline passed (the client is still there).</summary>
+    public bool Passed => _timer.IsCancellationRequested && !ClientAborted.IsCancellationRequested;
+
+    /// <summary>
+    /// As the half-open probe, a request whose deadline is the client's budget runs to the route's own <c>Timeout</c>
+    /// instead (or without deadline when the route has none): cut off by a budget, the probe would tell the breaker
+    /// nothing, and a client with tiny budgets would decide the circuit for everyone.
+    /// </summary>
+    public void WaiveClientsBudget()
+    {
+        if (_probeBudget == _budget)
+        {
+            return;
+        }
+
+        var elapsed = _timeProvider.GetElapsedTime(_startedAt);
+        var timer = _probeBudget is { } probeBudget
+            ? new CancellationTokenSource(probeBudget > elapsed ? probeBudget - elapsed : TimeSpan.Zero, _timeProvider)
+            : new CancellationTokenSource();
+        _link.Dispose();
+        _waived = _timer;
+        _timer = timer;
+        _link = ClientAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _timer);
+        _context.RequestAborted = _timer.Token;
+        _budget = _probeBudget;
+        _context.Features.Set(_probeBudget is { } budget ? new RouteDeadline(_startedAt, budget) : null);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _link.DisposeAsync().ConfigureAwait(false);
+        _context.RequestAborted = ClientAborted;
+        _timer.Dispose();
+        _waived?.Dispose();
     }
 }
