@@ -75,6 +75,7 @@ internal static class AggregateCompiler
         var partial = new (string Cluster, PathTemplate Path, bool Required, TimeSpan Timeout)?[names.Length];
         var cachedData = new string?[names.Length];
         var caches = new ResponseCachePolicy?[names.Length];
+        string? invalidCluster = null;
 
         for (var i = 0; i < names.Length; i++)
         {
@@ -103,7 +104,15 @@ internal static class AggregateCompiler
             }
             else if (!downstreams.TryGet(source.Cluster, out downstream))
             {
-                Error($"{sourceKey}:Cluster", $"unknown cluster '{source.Cluster}' (declare it under ReverseProxy:Clusters)");
+                if (downstreams.IsInvalid(source.Cluster))
+                {
+                    // Its own keys say what is wrong with it.
+                    invalidCluster ??= source.Cluster;
+                }
+                else
+                {
+                    Error($"{sourceKey}:Cluster", $"unknown cluster '{source.Cluster}' (declare it under ReverseProxy:Clusters)");
+                }
             }
 
             if (source.Timeout is { } own && (own <= TimeSpan.Zero || own > timeout))
@@ -174,7 +183,7 @@ internal static class AggregateCompiler
 
         ReportCycles(names, inputs, key, errors);
 
-        if (errors.Count > errorCount)
+        if (errors.Count > errorCount || invalidCluster is not null)
         {
             return null;
         }

@@ -28,6 +28,7 @@ internal sealed class AggregationCatalog
         ConfigurationShape.CheckProxyTimeSpans(configuration, _errors);
         var section = new ConfigurationBuilder().AddInMemoryCollection(normalized).Build().GetSection("Gateway");
         Options = Bind(section.Get<GatewayOptions>) ?? new GatewayOptions();
+        ResilienceOptions.KeepEmptyStrategies(Options, section);
         var clusters = Bind(() => configuration.GetSection("ReverseProxy:Clusters").Get<Dictionary<string, ClusterOptions>>()) ?? [];
         Downstreams = DownstreamRegistry.Create(clusters, Options, timeProvider, _errors);
         RouteCount = configuration.GetSection("ReverseProxy:Routes").GetChildren().Count();

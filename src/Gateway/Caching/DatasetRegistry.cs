@@ -53,7 +53,7 @@ internal sealed class DatasetRegistry
         {
             Error(":Cluster", "is required");
         }
-        else if (!downstreams.TryGet(options.Cluster, out downstream))
+        else if (!downstreams.TryGet(options.Cluster, out downstream) && !downstreams.IsInvalid(options.Cluster))
         {
             Error(":Cluster", $"unknown cluster '{options.Cluster}' (declare it under ReverseProxy:Clusters)");
         }

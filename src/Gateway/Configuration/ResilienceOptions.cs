@@ -17,6 +17,34 @@ public sealed record ResilienceOptions
     public CircuitBreakerOptions? CircuitBreaker { get; init; }
 
     public HedgingOptions? Hedging { get; init; }
+
+    /// <summary>
+    /// An empty strategy section (<c>"CircuitBreaker": {}</c>) means that strategy with its defaults. .NET
+    /// configuration keeps an empty JSON object as a key without value, and the binder skips such a key: the
+    /// strategy would be off without a word. Applied to every <c>Gateway:Downstreams:{id}:Resilience</c>.
+    /// </summary>
+    internal static void KeepEmptyStrategies(GatewayOptions options, IConfigurationSection gateway)
+    {
+        foreach (var (id, downstream) in options.Downstreams.ToList())
+        {
+            var present = gateway.GetSection($"Downstreams:{id}:Resilience").GetChildren().Select(c => c.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            if (present.Count == 0)
+            {
+                continue;
+            }
+
+            var resilience = downstream.Resilience ?? new ResilienceOptions();
+            options.Downstreams[id] = downstream with
+            {
+                Resilience = resilience with
+                {
+                    Retry = resilience.Retry ?? (present.Contains(nameof(Retry)) ? new RetryOptions() : null),
+                    CircuitBreaker = resilience.CircuitBreaker ?? (present.Contains(nameof(CircuitBreaker)) ? new CircuitBreakerOptions() : null),
+                    Hedging = resilience.Hedging ?? (present.Contains(nameof(Hedging)) ? new HedgingOptions() : null),
+                },
+            };
+        }
+    }
 }
 
 /// <summary>Retries of transient failures (connection failure, 408, 429, 5xx, the attempt's own timeout).</summary>

@@ -14,14 +14,25 @@ internal sealed class DownstreamRegistry
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
 
     private readonly Dictionary<string, DownstreamService> _downstreams;
+    private readonly HashSet<string> _invalid;
 
-    private DownstreamRegistry(Dictionary<string, DownstreamService> downstreams) => _downstreams = downstreams;
+    private DownstreamRegistry(Dictionary<string, DownstreamService> downstreams, HashSet<string> invalid)
+    {
+        _downstreams = downstreams;
+        _invalid = invalid;
+    }
 
     public int Count => _downstreams.Count;
 
     public IEnumerable<DownstreamService> All => _downstreams.Values;
 
     public bool TryGet(string clusterId, out DownstreamService downstream) => _downstreams.TryGetValue(clusterId, out downstream!);
+
+    /// <summary>
+    /// The cluster is declared, but its settings were refused (and reported under their own keys): whoever uses it
+    /// fails without a second error of its own, such as "unknown cluster".
+    /// </summary>
+    public bool IsInvalid(string clusterId) => _invalid.Contains(clusterId);
 
     /// <summary>Builds the registry; every problem is added to <paramref name="errors"/> with its key.</summary>
     public static DownstreamRegistry Create(
@@ -44,6 +55,7 @@ internal sealed class DownstreamRegistry
         }
 
         var downstreams = new Dictionary<string, DownstreamService>(StringComparer.OrdinalIgnoreCase);
+        var invalid = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (id, cluster) in clusters)
         {
             var key = $"ReverseProxy:Clusters:{id}";
@@ -102,6 +114,7 @@ internal sealed class DownstreamRegistry
             var resilience = DownstreamResilience.Create(limit.Resilience, $"{limitKey}:Resilience", options.Deadline.MinBudget, timeProvider, errors);
             if (!valid)
             {
+                invalid.Add(id);
                 continue;
             }
 
@@ -115,6 +128,6 @@ internal sealed class DownstreamRegistry
             downstreams[id] = new DownstreamService(id, limiter, limit.Timeout, limit.MaxResponseBytes, headers, options.Deadline.Header, resilience);
         }
 
-        return new DownstreamRegistry(downstreams);
+        return new DownstreamRegistry(downstreams, invalid);
     }
 }

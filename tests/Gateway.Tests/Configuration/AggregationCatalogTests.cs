@@ -139,4 +139,69 @@ public sealed class AggregationCatalogTests
             .Build();
         return new AggregationCatalog(configuration, TimeProvider.System);
     }
+
+    [Fact]
+    public void Load_InvalidMaxConcurrency_NamesThatKeyOnlyNotUnknownClusterForItsAggregatesAndDatasets()
+    {
+        var errors = Errors($$"""
+            { {{Cluster}},
+              "Gateway": { "Downstreams": { "users": { "MaxConcurrency": 0 } },
+                           "CachedData": { "countries": { "Cluster": "users", "Path": "/countries", "RefreshInterval": "1m" } },
+                           "Aggregates": {
+                             "a": { "Route": "/a/{id}", "Sources": { "p": { "Cluster": "users", "Path": "/users/{id}" } } },
+                             "b": { "Route": "/b/{id}", "Sources": { "p": { "Cluster": "users", "Path": "/users/{id}" } } } } } }
+            """);
+
+        Assert.Equal(["Gateway:Downstreams:users:MaxConcurrency: must be at least 1 (was 0)"], errors);
+    }
+
+    [Fact]
+    public void Load_SourceOnAnUndeclaredCluster_StillSaysUnknownCluster()
+    {
+        var errors = Errors($$"""
+            { {{Cluster}},
+              "Gateway": { "Downstreams": { "users": { "MaxConcurrency": 0 } },
+                           "Aggregates": { "a": { "Route": "/a/{id}", "Sources": { "p": { "Cluster": "userz", "Path": "/users/{id}" } } } } } }
+            """);
+
+        Assert.Equal(2, errors.Count);
+        Assert.Contains("Gateway:Aggregates:a:Sources:p:Cluster: unknown cluster 'userz' (declare it under ReverseProxy:Clusters)", errors);
+    }
+
+    [Theory]
+    [InlineData(""" "CircuitBreaker": {} """)]
+    [InlineData(""" "CircuitBreaker": { } , "Retry": {}, "Hedging": {} """)]
+    public void Load_EmptyCircuitBreakerSection_IsABreakerWithTheDefaults(string strategies)
+    {
+        var catalog = Load($$"""
+            { {{Cluster}},
+              "Gateway": { "Downstreams": { "users": { "Resilience": { {{strategies}} } } },
+                           "Aggregates": { "a": { "Route": "/a/{id}", "Sources": { "p": { "Cluster": "users", "Path": "/users/{id}" } } } } } }
+            """);
+
+        catalog.ThrowIfInvalid();
+        Assert.Equal(new CircuitBreakerOptions(), catalog.Options.Downstreams["users"].Resilience!.CircuitBreaker);
+        Assert.True(catalog.Downstreams.TryGet("users", out var users));
+        Assert.NotNull(users.Resilience.Breaker);
+        Assert.Equal(new CircuitBreakerOptions().BreakDuration, users.Resilience.BreakDuration);
+    }
+
+    [Fact]
+    public void Load_EmptyRetryAndHedgingSections_AreThoseStrategiesWithTheirDefaults()
+    {
+        var catalog = Load($$"""
+            { {{Cluster}},
+              "Gateway": { "Downstreams": { "users": { "Resilience": { "Retry": {}, "Hedging": {} } } },
+                           "Aggregates": { "a": { "Route": "/a/{id}", "Sources": { "p": { "Cluster": "users", "Path": "/users/{id}" } } } } } }
+            """);
+
+        catalog.ThrowIfInvalid();
+        var resilience = catalog.Options.Downstreams["users"].Resilience!;
+        Assert.Equal(new RetryOptions(), resilience.Retry);
+        Assert.Equal(new HedgingOptions(), resilience.Hedging);
+        Assert.Null(resilience.CircuitBreaker);
+        Assert.True(catalog.Downstreams.TryGet("users", out var users));
+        Assert.NotNull(users.Resilience.RetryBudget);
+        Assert.Null(users.Resilience.Breaker);
+    }
 }
