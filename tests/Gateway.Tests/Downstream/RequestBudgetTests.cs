@@ -20,6 +20,26 @@ public sealed class RequestBudgetTests
         Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), RequestBudget.Shorten(TimeSpan.FromSeconds(5), headers, "X-Request-Budget-Ms"));
     }
 
+    [Theory]
+    [InlineData("4294967294", true)]
+    [InlineData("4294967295", false)]
+    [InlineData("9223372036854775807", false)]
+    [InlineData("99999999999999999999", false)]
+    [InlineData("-5", false)]
+    [InlineData("soon", false)]
+    public void TryRead_BudgetAboveWhatATimerTakes_IsIgnoredLikeANumberTooLarge(string header, bool read)
+    {
+        var headers = new HeaderDictionary { ["X-Request-Budget-Ms"] = header };
+
+        Assert.Equal(read, RequestBudget.TryRead(headers, "X-Request-Budget-Ms", out var budget));
+        if (read)
+        {
+            // Whatever is read can be timed: a route without Timeout arms a timer with it.
+            using var timer = new CancellationTokenSource(budget, TimeProvider.System);
+            Assert.Equal(RequestBudget.MaxBudget, budget);
+        }
+    }
+
     [Fact]
     public void Shorten_RepeatedHeader_IsIgnored()
     {
