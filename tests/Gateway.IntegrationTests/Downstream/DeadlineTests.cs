@@ -72,6 +72,8 @@ public sealed class DeadlineTests
     [InlineData("-5")]
     [InlineData("1e3")]
     [InlineData("")]
+    [InlineData("4294967295")]
+    [InlineData("99999999999999999999")]
     public async Task Get_MalformedClientBudget_IsIgnored(string budget)
     {
         await using var downstream = await TestDownstream.StartAsync((app, d) =>

@@ -71,6 +71,34 @@ public sealed class RouteDeadlineTests
         Assert.All(received, r => Assert.False(r.Headers.ContainsKey(BudgetHeader), $"{BudgetHeader}: {r.Headers.GetValueOrDefault(BudgetHeader)}"));
     }
 
+    [Theory]
+    [InlineData("4294967295")]
+    [InlineData("99999999999999999999")]
+    [InlineData("9223372036854775807")]
+    public async Task Route_NoRouteTimeoutAndABudgetAboveWhatATimerTakes_IsIgnoredNot500(string budget)
+    {
+        await using var downstream = await StartDownstreamAsync();
+        await using var gateway = await TestGateway.StartAsync(Config(downstream));
+
+        var answers = new[] { await SendAsync(gateway, "/svc/echo", budget), await SendAsync(gateway, "/svc/echo", budget) };
+
+        Assert.All(answers, a => Assert.True(a.StatusCode == HttpStatusCode.OK, a.ToString()));
+        Assert.All(downstream.Requests, r => Assert.False(r.Headers.ContainsKey(BudgetHeader), $"{BudgetHeader}: {r.Headers.GetValueOrDefault(BudgetHeader)}"));
+        Assert.DoesNotContain(gateway.Log, e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task Route_NoRouteTimeoutAndTheLargestBudgetATimerTakes_IsTheDeadlineSentDownstream()
+    {
+        await using var downstream = await StartDownstreamAsync();
+        await using var gateway = await TestGateway.StartAsync(Config(downstream));
+
+        var answer = await SendAsync(gateway, "/svc/echo", "4294967294");
+
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, answer.ToString());
+        Assert.InRange(ReceivedBudget(Assert.Single(downstream.Requests)), 4294967294 - 60_000, 4294967294);
+    }
+
     [Fact]
     public async Task Route_DownstreamHangs_ClientGets504AfterItsBudgetAndTheDownstreamRequestIsAborted()
     {
