@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Model;
 
 namespace Gateway.IntegrationTests.Downstream;
 
@@ -149,6 +151,24 @@ public sealed class BreakerEvidenceTests
         Assert.Empty(downstream.RequestsTo("/items/reopened"));
     }
 
+    [Fact]
+    public async Task RouteAndAggregate_ManyRequestsWithA6msBudget_PassiveHealthKeepsTheDestination()
+    {
+        await using var downstream = await StartDownstreamAsync(new Mode());
+        await using var gateway = await StartGatewayAsync(downstream, new JumpingTimeProvider(), c => c.PassiveHealthCheck("svc", reactivationPeriod: TimeSpan.FromMinutes(5), failureRateLimit: 0.3));
+        await WarmUpAsync(gateway);
+
+        var cut = (await SendTinyBudgetsAsync(gateway, i => $"/svc/items/{i}")).Concat(await SendTinyBudgetsAsync(gateway, i => $"/agg/{i}")).ToList();
+
+        Assert.Contains(cut, a => a.StatusCode == HttpStatusCode.GatewayTimeout);
+        Assert.True(gateway.Services.GetRequiredService<IProxyStateLookup>().TryGetCluster("svc", out var cluster));
+        Assert.All(cluster.Destinations.Values, d => Assert.NotEqual(DestinationHealth.Unhealthy, d.Health.Passive));
+        var route = await SendAsync(gateway, "/svc/items/after", budget: null);
+        Assert.True(route.StatusCode == HttpStatusCode.OK, route.ToString());
+        var aggregate = await SendAsync(gateway, "/agg/after", budget: null);
+        Assert.True(aggregate.StatusCode == HttpStatusCode.OK, aggregate.ToString());
+    }
+
     // Real failures (500s) open the circuit: MinimumThroughput 4 at FailureRatio 0.5.
     private static async Task OpenWithRealFailuresAsync(TestGateway gateway, Mode mode, Func<int, string> path, HttpStatusCode failed)
     {
@@ -182,14 +202,16 @@ public sealed class BreakerEvidenceTests
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(gateway, "/agg/warm", budget: null)).StatusCode);
     }
 
-    private static Task<TestGateway> StartGatewayAsync(TestDownstream downstream, JumpingTimeProvider time) =>
-        TestGateway.StartAsync(
-            new GatewayConfig()
-                .Cluster("svc", downstream.BaseAddress)
-                .Resilience("svc", r => r.CircuitBreaker(failureRatio: 0.5, minimumThroughput: 4, breakDuration: BreakDuration, samplingDuration: TimeSpan.FromSeconds(30)))
-                .Route("svc", "svc", "/svc/{**rest}", configure: r => r["Transforms"] = new JsonArray(new JsonObject { ["PathPattern"] = "/{**rest}" }))
-                .Aggregate("agg", "/agg/{id}", a => a.Source("item", "svc", "/items/{id}", required: true, timeout: TimeSpan.FromSeconds(1))),
-            configureBuilder: b => b.Services.AddSingleton<TimeProvider>(time));
+    private static Task<TestGateway> StartGatewayAsync(TestDownstream downstream, JumpingTimeProvider time, Action<GatewayConfig>? configure = null)
+    {
+        var config = new GatewayConfig()
+            .Cluster("svc", downstream.BaseAddress)
+            .Resilience("svc", r => r.CircuitBreaker(failureRatio: 0.5, minimumThroughput: 4, breakDuration: BreakDuration, samplingDuration: TimeSpan.FromSeconds(30)))
+            .Route("svc", "svc", "/svc/{**rest}", configure: r => r["Transforms"] = new JsonArray(new JsonObject { ["PathPattern"] = "/{**rest}" }))
+            .Aggregate("agg", "/agg/{id}", a => a.Source("item", "svc", "/items/{id}", required: true, timeout: TimeSpan.FromSeconds(1)));
+        configure?.Invoke(config);
+        return TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddSingleton<TimeProvider>(time));
+    }
 
     private static Task<TestDownstream> StartDownstreamAsync(Mode mode) =>
         TestDownstream.StartAsync((app, d) => app.MapGet("/items/{id}", async (HttpContext c) =>
