@@ -11,7 +11,8 @@ namespace Gateway.Downstream;
 /// <summary>
 /// A downstream's Polly strategies, built once from <see cref="ResilienceOptions"/>. The circuit breaker is
 /// its own pipeline so that aggregate calls (inside <see cref="Pipeline"/>) and pass-through routes (which
-/// run <see cref="Breaker"/> around the proxied request) share one breaker per cluster.
+/// run <see cref="Breaker"/> around the proxied request) share one breaker per cluster; aggregate calls reach it
+/// through <see cref="BreakerStep"/>, which keeps a half-open probe from being cut off by its request.
 /// Order, outermost first: hedging, retry, circuit breaker, attempt timeout.
 /// </summary>
 internal sealed class DownstreamResilience

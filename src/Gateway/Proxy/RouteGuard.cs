@@ -117,7 +117,8 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
     /// <summary>
     /// What a proxied request says about the downstream, by the rule aggregate calls follow too: a cut-off by the
     /// request's deadline (the client's budget, the route's <c>Timeout</c>) or by the client leaving is no evidence
-    /// against it, only what the downstream answered before it is. Polly has no neutral outcome: no evidence counts as
+    /// against it, only what the downstream answered before it is (a route has no timeout of its own besides YARP's
+    /// <c>ActivityTimeout</c>, which is the transport's). Polly has no neutral outcome: no evidence counts as
     /// a call that did not fail. Its failures are the transport's (YARP's errors on the downstream's side, its
     /// <c>ActivityTimeout</c> included) and 408, 429 and 5xx.
     /// </summary>
