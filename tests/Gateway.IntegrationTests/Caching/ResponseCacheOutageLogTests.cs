@@ -58,6 +58,41 @@ public sealed class ResponseCacheOutageLogTests
         Assert.DoesNotContain(lines, e => e.Category.StartsWith("ZiggyCreatures", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task DownstreamFailing_WithRedis_FusionCacheLinesStayBelowWarning()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var failing = false;
+        await using var items = await TestDownstream.StartAsync((app, _) => app.MapGet("/items/{id}", (string id, HttpContext c) =>
+            Volatile.Read(ref failing)
+                ? TestDownstream.WriteJsonAsync(c, "{}", StatusCodes.Status503ServiceUnavailable)
+                : TestDownstream.WriteJsonAsync(c, $$"""{"id":"{{id}}"}""")));
+        var config = new GatewayConfig()
+            .Cluster("items", items.BaseAddress)
+            .Redis(redis.ConnectionString)
+            .Aggregate("agg", "/agg/{id}", s => s.CachedCall("item", "items", "/items/{id}", TimeSpan.FromMilliseconds(200), staleIfError: TimeSpan.FromMinutes(1)));
+        await using var gateway = await TestGateway.StartAsync(config);
+        for (var i = 0; i < 10; i++)
+        {
+            await OkAsync(gateway, $"/agg/{i}");
+        }
+
+        Volatile.Write(ref failing, true);
+        await Task.Delay(300);
+
+        // Stale copies standing in (FusionCache's fail-safe) and misses failing (its factory errors), per request.
+        var before = gateway.Log.Count;
+        for (var n = 0; n < 200; n++)
+        {
+            await OkAsync(gateway, $"/agg/{n % 10}");
+            await gateway.GetAsync($"/agg/new{n}");
+        }
+
+        var lines = gateway.Log.Skip(before).Where(e => e.Level >= LogLevel.Warning).ToList();
+        Assert.DoesNotContain(lines, e => e.Category.StartsWith("ZiggyCreatures", StringComparison.Ordinal));
+        Assert.True(lines.Count <= 3, $"{lines.Count} lines at Warning or above for 400 requests:\n{string.Join("\n", lines)}");
+    }
+
     private static async Task OkAsync(TestGateway gateway, string path)
     {
         var answer = await gateway.GetAsync(path);
