@@ -135,6 +135,38 @@ public sealed class SharedCachedDataTests
     }
 
     [Fact]
+    public async Task Redis_BrokenHolderThenTwoHealthyInstancesStartedTogether_OneTakesTheRefreshForAll()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var catalog = await CatalogAsync();
+        var broken = new Uri($"http://127.0.0.1:{Ports.Closed()}/");
+        await using var a = await TestGateway.StartAsync(Config(broken, redis.ConnectionString, "a", required: true));
+        await Poll.UntilAsync(async () => (await DatasetAsync(a)).GetProperty("leaseHeld").GetBoolean(), held => held, "instance a holding the lease");
+
+        var starting = new[] { TestGateway.StartAsync(Config(catalog.BaseAddress, redis.ConnectionString, "b", required: true)), TestGateway.StartAsync(Config(catalog.BaseAddress, redis.ConnectionString, "c", required: true)) };
+        var started = await Task.WhenAll(starting);
+        await using var b = started[0];
+        await using var c = started[1];
+        foreach (var gateway in (TestGateway[])[b, c, a])
+        {
+            await Poll.UntilAsync(() => gateway.GetAsync("/agg"), r => r.StatusCode == HttpStatusCode.OK, $"{gateway.BaseAddress} serving", HealWithin);
+        }
+
+        // Healed: one healthy instance holds the lease and refreshes for all three; the other takes its copy.
+        var holders = await Poll.UntilAsync(
+            async () => new[] { await DatasetAsync(a), await DatasetAsync(b), await DatasetAsync(c) },
+            d => d.Count(x => x.GetProperty("leaseHeld").GetBoolean()) == 1 && !d[0].GetProperty("leaseHeld").GetBoolean(),
+            "one healthy lease holder",
+            HealWithin);
+        var (b0, c0) = (Calls(catalog, "b"), Calls(catalog, "c"));
+        await Task.Delay(Window);
+        var (fromB, fromC) = (Calls(catalog, "b") - b0, Calls(catalog, "c") - c0);
+        Assert.InRange(fromB + fromC, 4, 15);
+        Assert.True(Math.Min(fromB, fromC) <= 1, $"one instance refreshes for all (calls: b {fromB}, c {fromC}; lease held: {string.Join(", ", holders.Select(h => h.GetProperty("leaseHeld").GetBoolean()))})");
+        Assert.Equal("redis", (await DatasetAsync(a)).GetProperty("origin").GetString());
+    }
+
+    [Fact]
     public async Task Redis_StrayLeaseWithoutTtlBeforeStart_BothInstancesStillLoad_TheLeaseGetsATtl()
     {
         await using var redis = await RedisServer.StartAsync();
@@ -143,8 +175,11 @@ public sealed class SharedCachedDataTests
         var database = client.GetDatabase();
         Assert.True(await database.StringSetAsync(LeaseKey, "stray-instance")); // no TTL: it would never lapse
 
-        await using var a = await TestGateway.StartAsync(Config(catalog, redis.ConnectionString, "a"));
-        await using var b = await TestGateway.StartAsync(Config(catalog, redis.ConnectionString, "b"));
+        // Started together: both find the stray lease and race to replace it; one wins.
+        var starting = new[] { TestGateway.StartAsync(Config(catalog, redis.ConnectionString, "a")), TestGateway.StartAsync(Config(catalog, redis.ConnectionString, "b")) };
+        var started = await Task.WhenAll(starting);
+        await using var a = started[0];
+        await using var b = started[1];
         await Poll.UntilAsync(() => a.GetAsync("/agg"), r => r.StatusCode == HttpStatusCode.OK, "instance a loading", HealWithin);
         await Poll.UntilAsync(() => b.GetAsync("/agg"), r => r.StatusCode == HttpStatusCode.OK, "instance b loading", HealWithin);
 
