@@ -110,8 +110,9 @@ internal sealed class SourceMessages(SourceDefinition source, DownstreamService 
 
     public string NotLoaded { get; } = $"dataset '{source.CachedData}' has not loaded yet";
 
-    public string Expired(long ageMs, TimeSpan servedFor) =>
-        $"the last good copy of dataset '{source.CachedData}' is {ageMs} ms old, past the {Milliseconds(servedFor)} ms it may be served (refreshes keep failing)";
+    /// <summary><paramref name="because"/>: why no newer copy came (<see cref="Caching.CachedDataset.NotRenewedBecause"/>), what really happened.</summary>
+    public string Expired(long ageMs, TimeSpan servedFor, string because) =>
+        $"the last good copy of dataset '{source.CachedData}' is {ageMs} ms old, past the {Milliseconds(servedFor)} ms it may be served ({because})";
 
     public string HttpStatus(int status) => $"downstream '{downstream.Id}' answered HTTP {status}";
 

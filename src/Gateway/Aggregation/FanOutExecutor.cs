@@ -71,7 +71,7 @@ internal sealed partial class FanOutExecutor(
         return dataset.Classify(_timeProvider.GetTimestamp(), out var copy, out var ageMs) switch
         {
             CopyAge.Missing => SourceResult.Failed(SourceOutcome.Unavailable, 0, messages.NotLoaded),
-            CopyAge.Expired => SourceResult.Expired(ageMs, messages.Expired(ageMs, dataset.Definition.ServedFor)),
+            CopyAge.Expired => SourceResult.Expired(ageMs, messages.Expired(ageMs, dataset.Definition.ServedFor, dataset.NotRenewedBecause)),
             var age => SourceResult.Cached(copy!.Status, copy.Body, ageMs, age == CopyAge.Fresh ? CacheState.Fresh : CacheState.Stale),
         };
     }

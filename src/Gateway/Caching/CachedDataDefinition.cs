@@ -58,6 +58,13 @@ internal sealed record CachedDataDefinition
     /// </summary>
     public TimeSpan LeaseFor => FreshFor + TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// With a shared store: after this many failed refreshes in a row the holder gives its lease up (and after every
+    /// further one), so that another instance, whose downstream may answer, takes the refresh at its next look. With
+    /// the back-off that is about 3 s after the first failure (1 s, then 2 s), or three intervals when they are shorter.
+    /// </summary>
+    public const int GiveUpLeaseAfterFailures = 3;
+
     /// <summary>The back-off after <paramref name="failuresInRow"/> failures: 1 s, 2 s, 4 s ... capped at the lower of 1 minute and the interval.</summary>
     public TimeSpan RetryDelay(int failuresInRow)
     {

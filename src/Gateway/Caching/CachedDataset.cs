@@ -17,6 +17,9 @@ internal sealed class CachedDataset(CachedDataDefinition definition, int index, 
     private volatile bool _leaseHeld;
     private int _uses;
     private long _nextRefreshAt = long.MaxValue;
+    private long _followingSince = NotFollowing;
+
+    private const long NotFollowing = long.MinValue;
 
     public CachedDataDefinition Definition { get; } = definition;
 
@@ -47,7 +50,38 @@ internal sealed class CachedDataset(CachedDataDefinition definition, int index, 
         set => _leaseHeld = value;
     }
 
+    /// <summary>With a shared store: the last refresh found the copy due and left it to the instance that holds the lease.</summary>
+    public bool IsFollowing => Volatile.Read(ref _followingSince) != NotFollowing;
+
+    /// <summary>Why the copy has not been renewed, for a client whose source it no longer serves (what really happened, no guess).</summary>
+    public string NotRenewedBecause => FailuresInRow switch
+    {
+        1 => "the last refresh failed",
+        > 1 and var n => $"the last {n} refreshes failed",
+        _ when IsFollowing => "another instance holds the refresh lease and has shared no newer copy yet",
+        _ when IsPending => "a refresh is under way",
+        _ => "no refresh has loaded a newer copy since",
+    };
+
     public void MarkUsed() => Interlocked.Increment(ref _uses);
+
+    /// <summary>A refresh left the copy to the lease holder at <paramref name="now"/>; the first of such refreshes in a row starts the count.</summary>
+    public void Follows(long now)
+    {
+        if (Volatile.Read(ref _followingSince) == NotFollowing)
+        {
+            Volatile.Write(ref _followingSince, now);
+        }
+    }
+
+    public void StopsFollowing() => Volatile.Write(ref _followingSince, NotFollowing);
+
+    /// <summary>How long this instance has been leaving the copy to the lease holder without a newer copy coming (zero when it is not).</summary>
+    public TimeSpan FollowedFor(long now)
+    {
+        var since = Volatile.Read(ref _followingSince);
+        return since == NotFollowing || now <= since ? TimeSpan.Zero : timeProvider.GetElapsedTime(since, now);
+    }
 
     /// <summary>The next refresh is to call the downstream even when a shared copy is current (management asked for it).</summary>
     public void Force() => Volatile.Write(ref _forced, 1);
@@ -70,6 +104,7 @@ internal sealed class CachedDataset(CachedDataDefinition definition, int index, 
     {
         _copy = new DatasetCopy(new SharedBody(utf8), status, at) { Origin = origin, LoadedAtUnixMs = atUnixMs, Writer = writer };
         Volatile.Write(ref _failuresInRow, 0);
+        StopsFollowing();
         _lastRefresh = new RefreshReport(RefreshOutcome.Ok, null, at);
     }
 

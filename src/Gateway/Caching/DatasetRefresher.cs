@@ -37,9 +37,10 @@ internal sealed class DatasetRefresher(DownstreamClient client, TimeProvider tim
                 return RefreshEnd.After(dataset.Definition.FollowDelay);
         }
 
-        if (await CallAsync(dataset, stopping).ConfigureAwait(false) && decision.Step == SharingStep.Lead)
+        var loaded = await CallAsync(dataset, stopping).ConfigureAwait(false);
+        if (decision.Step == SharingStep.Lead)
         {
-            await sharing.ShareAsync(dataset, stopping).ConfigureAwait(false);
+            await (loaded ? sharing.ShareAsync(dataset, stopping) : sharing.RefreshFailedAsync(dataset, stopping)).ConfigureAwait(false);
         }
 
         return RefreshEnd.Scheduled;

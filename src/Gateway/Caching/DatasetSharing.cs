@@ -8,20 +8,27 @@ namespace Gateway.Caching;
 /// Datasets shared between gateway instances through a store (Redis): each is refreshed from its downstream once
 /// per interval across all of them. Before a refresh calls the downstream, the instance looks at the store:
 /// <list type="bullet">
+/// <item>a value that fails the checks (format, lengths, time to live, JSON) counts as no value: it is logged, never
+/// taken, never counted as current, and the refresh replaces it;</item>
 /// <item>a shared copy newer than its own is taken (from the store, not the downstream);</item>
 /// <item>when that copy is not due yet (younger than <see cref="CachedDataDefinition.DueAge"/>) nothing is called;
 /// the next look is due when the copy will be;</item>
-/// <item>when it is due or missing, the instance that holds the lease (or takes it, free, with <c>SET NX PX</c>)
-/// calls the downstream and writes the copy; the lease lasts <see cref="CachedDataDefinition.LeaseFor"/> from each
-/// of its refreshes, so the holder keeps it while it refreshes and a dead one's lapses;</item>
-/// <item>the others look again after <see cref="CachedDataDefinition.FollowDelay"/>.</item>
+/// <item>when it is due or missing, the instance that holds the lease (or takes it, free or without a time to live)
+/// calls the downstream and writes the copy; a good refresh extends the lease to <see cref="CachedDataDefinition.LeaseFor"/>,
+/// a failed one does not, and after <see cref="CachedDataDefinition.GiveUpLeaseAfterFailures"/> failures in a row the
+/// holder gives it up;</item>
+/// <item>the others look again after <see cref="CachedDataDefinition.FollowDelay"/>, and take the lease over
+/// (compare-and-set on the holder they saw) once the shared copy is overdue: older than its fresh period, invalid, or
+/// missing for longer than that fresh period.</item>
 /// </list>
 /// When the store is unreachable or fails, the instance refreshes from the downstream on its own, as without a
 /// store; client requests never wait on any of this (they read the copy in memory).
 /// </summary>
 internal sealed class DatasetSharing(ISharedDatasetStore store, TimeProvider timeProvider, ILogger<DatasetSharing> logger)
 {
+    private const int MaxHolderLength = 100;
     private readonly LogThrottle _failures = new(timeProvider, LogThrottle.DefaultWindow);
+    private readonly LogThrottle _invalid = new(timeProvider, LogThrottle.DefaultWindow);
 
     public string InstanceId => store.InstanceId;
 
@@ -32,6 +39,7 @@ internal sealed class DatasetSharing(ISharedDatasetStore store, TimeProvider tim
         if (!store.IsAvailable)
         {
             dataset.LeaseHeld = false;
+            dataset.StopsFollowing();
             return new SharingDecision(SharingStep.Alone, TimeSpan.Zero);
         }
 
@@ -39,34 +47,71 @@ internal sealed class DatasetSharing(ISharedDatasetStore store, TimeProvider tim
         try
         {
             var state = await store.ReadAsync(dataset.Name, stopping).ConfigureAwait(false);
-            var me = store.InstanceId;
-            if (state.Value is { } value)
+            var problem = Check(dataset, state, out var value);
+            if (problem is not null && _invalid.TryEnter(out var suppressed))
+            {
+                Log.SharedCopyInvalid(logger, dataset.Name, problem, suppressed);
+            }
+
+            if (value is not null)
             {
                 Adopt(dataset, value, state.Age);
             }
 
-            if (state.Value is not null && state.Age < definition.DueAge && !forced)
+            if (value is not null && state.Age < definition.DueAge && !forced)
             {
-                dataset.LeaseHeld = state.LeaseHolder == me;
+                dataset.LeaseHeld = state.LeaseHolder == store.InstanceId && !state.LeaseWithoutTtl;
+                dataset.StopsFollowing();
                 return new SharingDecision(SharingStep.UpToDate, state.Age);
             }
 
-            var leading = state.LeaseHolder == me ? await store.ExtendLeaseAsync(dataset.Name, definition.LeaseFor, stopping).ConfigureAwait(false)
-                : state.LeaseHolder is null && await store.TryAcquireLeaseAsync(dataset.Name, definition.LeaseFor, stopping).ConfigureAwait(false);
+            var leading = await LeadAsync(dataset, state, value, problem, stopping).ConfigureAwait(false);
             dataset.LeaseHeld = leading;
 
             // A refresh management asked for calls the downstream even while another instance holds the lease.
-            return new SharingDecision(leading || forced ? SharingStep.Lead : SharingStep.Follow, state.Age);
+            if (leading || forced)
+            {
+                dataset.StopsFollowing();
+                return new SharingDecision(SharingStep.Lead, state.Age);
+            }
+
+            dataset.Follows(timeProvider.GetTimestamp());
+            return new SharingDecision(SharingStep.Follow, state.Age);
         }
         catch (Exception ex)
         {
             Failed("read", dataset, ex, stopping);
             dataset.LeaseHeld = false;
+            dataset.StopsFollowing();
             return new SharingDecision(SharingStep.Alone, TimeSpan.Zero);
         }
     }
 
-    /// <summary>Writes the copy this instance has just loaded from the downstream for the others. Never throws.</summary>
+    /// <summary>A refresh this instance led failed: from the <see cref="CachedDataDefinition.GiveUpLeaseAfterFailures"/>-th failure in a row on, it gives the lease up. Never throws.</summary>
+    public async Task RefreshFailedAsync(CachedDataset dataset, CancellationToken stopping)
+    {
+        // Shutdown gives every lease up anyway (RefreshWorkers.StopAsync).
+        if (!dataset.LeaseHeld || dataset.FailuresInRow < CachedDataDefinition.GiveUpLeaseAfterFailures || stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            var released = await store.ReleaseLeaseAsync(dataset.Name, stopping).ConfigureAwait(false);
+            dataset.LeaseHeld = false;
+            if (released)
+            {
+                Log.LeaseGivenUp(logger, dataset.Name, dataset.FailuresInRow);
+            }
+        }
+        catch (Exception ex)
+        {
+            Failed("give up the lease of", dataset, ex, stopping);
+        }
+    }
+
+    /// <summary>Writes the copy this instance has just loaded from the downstream for the others, and extends its lease when it holds it. Never throws.</summary>
     public async Task ShareAsync(CachedDataset dataset, CancellationToken stopping)
     {
         if (dataset.Copy is not { Origin: CopyOrigin.Downstream } copy)
@@ -78,6 +123,12 @@ internal sealed class DatasetSharing(ISharedDatasetStore store, TimeProvider tim
         {
             var value = new SharedValue(copy.Body.Span.ToArray(), copy.Status, copy.LoadedAtUnixMs, store.InstanceId);
             await store.WriteAsync(dataset.Name, value, dataset.Definition.ServedFor, stopping).ConfigureAwait(false);
+
+            // Only a good refresh extends the lease: a holder that keeps failing loses it by itself.
+            if (dataset.LeaseHeld)
+            {
+                dataset.LeaseHeld = await store.ExtendLeaseAsync(dataset.Name, dataset.Definition.LeaseFor, stopping).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
@@ -107,6 +158,102 @@ internal sealed class DatasetSharing(ISharedDatasetStore store, TimeProvider tim
         }
     }
 
+    /// <summary>
+    /// What is wrong with the shared value, or null when nothing is (or there is none); <paramref name="value"/> is the
+    /// value only when it passed. The store checked the format and the time to live; the body is checked here, for any
+    /// store, since the envelope copies it byte for byte: written by a gateway after its JSON check, but Redis is not
+    /// the gateway. Bytes equal to this instance's own copy were checked when it loaded them.
+    /// </summary>
+    private static string? Check(CachedDataset dataset, SharedState state, out SharedValue? value)
+    {
+        value = null;
+        if (state.Invalid is { } problem)
+        {
+            return problem;
+        }
+
+        if (state.Value is not { } shared)
+        {
+            return null;
+        }
+
+        if (dataset.Copy is not { } copy || !copy.Body.Span.SequenceEqual(shared.Body))
+        {
+            if (!ResponseBody.IsJson(shared.Body))
+            {
+                return "its body is not valid JSON";
+            }
+
+            if (shared.Status is < 200 or > 299)
+            {
+                return $"status {shared.Status}, not a success";
+            }
+        }
+
+        value = shared;
+        return null;
+    }
+
+    /// <summary>Whether this instance refreshes for all: it holds the lease, takes it (free, or without a time to live), or takes it over (the copy is overdue).</summary>
+    private async Task<bool> LeadAsync(CachedDataset dataset, SharedState state, SharedValue? value, string? problem, CancellationToken stopping)
+    {
+        var definition = dataset.Definition;
+        if (state.LeaseHolder is not { } holder || state.LeaseWithoutTtl)
+        {
+            var taken = await store.TryAcquireLeaseAsync(dataset.Name, definition.LeaseFor, stopping).ConfigureAwait(false);
+            if (taken && state.LeaseHolder is { } stray)
+            {
+                Log.LeaseRepaired(logger, dataset.Name, Printable(stray));
+            }
+
+            return taken;
+        }
+
+        // Kept, not extended: only a good refresh extends it (ShareAsync).
+        if (holder == store.InstanceId)
+        {
+            return true;
+        }
+
+        if (Overdue(dataset, state, value, problem) is not { } reason)
+        {
+            return false;
+        }
+
+        var takenOver = await store.TakeOverLeaseAsync(dataset.Name, holder, definition.LeaseFor, stopping).ConfigureAwait(false);
+        if (takenOver)
+        {
+            Log.LeaseTakenOver(logger, dataset.Name, Printable(holder), reason);
+        }
+
+        return takenOver;
+    }
+
+    /// <summary>Why the holder's refresh is overdue (so another instance takes it over), or null while it is not.</summary>
+    private string? Overdue(CachedDataset dataset, SharedState state, SharedValue? value, string? problem)
+    {
+        var freshFor = dataset.Definition.FreshFor;
+        if (problem is not null)
+        {
+            return "the shared copy is invalid";
+        }
+
+        if (value is not null)
+        {
+            return state.Age > freshFor ? $"the shared copy is {(long)state.Age.TotalMilliseconds} ms old, past its fresh period of {(long)freshFor.TotalMilliseconds} ms" : null;
+        }
+
+        var waited = dataset.FollowedFor(timeProvider.GetTimestamp());
+        return waited > freshFor ? $"no shared copy came in {(long)waited.TotalMilliseconds} ms, past the fresh period of {(long)freshFor.TotalMilliseconds} ms" : null;
+    }
+
+    // A lease's value is whatever Redis holds: bounded and without control characters before it is logged.
+    private static string Printable(string holder)
+    {
+        var text = holder.Length > MaxHolderLength ? holder[..MaxHolderLength] : holder;
+        return text.Any(char.IsControl) ? string.Concat(text.Select(c => char.IsControl(c) ? '?' : c)) : text;
+    }
+
     // A shared copy replaces this instance's own when it is younger and not the same one.
     private void Adopt(CachedDataset dataset, SharedValue value, TimeSpan age)
     {
@@ -123,13 +270,6 @@ internal sealed class DatasetSharing(ISharedDatasetStore store, TimeProvider tim
             {
                 return;
             }
-        }
-
-        // Written by a gateway after its JSON check; checked again, since the envelope copies it byte for byte.
-        if (!ResponseBody.IsJson(value.Body))
-        {
-            Log.SharedCopyInvalid(logger, dataset.Name, value.Writer);
-            return;
         }
 
         var loadedAt = now - (long)(age.TotalSeconds * timeProvider.TimestampFrequency);

@@ -27,8 +27,8 @@ internal static partial class Log
     public static partial void SharedCopyTaken(ILogger logger, string dataset, string writer, int bytes, long ageMs);
 
     [LoggerMessage(EventId = 107, EventName = "SharedCopyInvalid", Level = LogLevel.Warning,
-        Message = "Cached dataset {Dataset}: the shared copy written by {Writer} is not valid JSON; ignored")]
-    public static partial void SharedCopyInvalid(ILogger logger, string dataset, string writer);
+        Message = "Cached dataset {Dataset}: the shared copy in Redis is invalid ({Problem}); ignored: it counts as no copy, and the refresh replaces it ({Suppressed} more such values not logged)")]
+    public static partial void SharedCopyInvalid(ILogger logger, string dataset, string problem, int suppressed);
 
     [LoggerMessage(EventId = 108, EventName = "SharedStoreFailed", Level = LogLevel.Warning,
         Message = "Redis: could not {Operation} cached dataset {Dataset} ({Error}); refreshing on this instance alone until it answers again ({Suppressed} more such failures not logged)")]
@@ -41,4 +41,16 @@ internal static partial class Log
     [LoggerMessage(EventId = 110, EventName = "RedisConnectionRestored", Level = LogLevel.Information,
         Message = "Redis connection restored; cached data is shared again")]
     public static partial void RedisConnectionRestored(ILogger logger);
+
+    [LoggerMessage(EventId = 120, EventName = "DatasetLeaseGivenUp", Level = LogLevel.Warning,
+        Message = "Cached dataset {Dataset}: {FailuresInRow} refreshes in a row failed; gave the refresh lease up so that another instance can refresh it")]
+    public static partial void LeaseGivenUp(ILogger logger, string dataset, int failuresInRow);
+
+    [LoggerMessage(EventId = 121, EventName = "DatasetLeaseTakenOver", Level = LogLevel.Warning,
+        Message = "Cached dataset {Dataset}: took the refresh lease over from {Holder}: {Reason}")]
+    public static partial void LeaseTakenOver(ILogger logger, string dataset, string holder, string reason);
+
+    [LoggerMessage(EventId = 122, EventName = "DatasetLeaseRepaired", Level = LogLevel.Warning,
+        Message = "Cached dataset {Dataset}: the refresh lease in Redis (held by {Holder}) had no time to live and would never have lapsed; replaced it with this instance's, which has one")]
+    public static partial void LeaseRepaired(ILogger logger, string dataset, string holder);
 }

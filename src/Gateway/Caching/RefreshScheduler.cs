@@ -124,9 +124,11 @@ internal sealed class RefreshScheduler : IHostedLifecycleService, IDisposable
                 return;
             }
 
-            // Exact for whole ticks: the due time shown must be when the timer fires, not a tick before.
-            dataset.ScheduledAt(_timeProvider.GetTimestamp() + (long)((Int128)delay.Ticks * _timeProvider.TimestampFrequency / TimeSpan.TicksPerSecond));
+            // Exact for whole ticks: the due time shown must be when the timer fires, not a tick before. Shown once the
+            // timer is armed: whoever reads it (a test about to advance fake time to it) finds the timer set for it.
+            var dueAt = _timeProvider.GetTimestamp() + (long)((Int128)delay.Ticks * _timeProvider.TimestampFrequency / TimeSpan.TicksPerSecond);
             timer.Change(delay, Timeout.InfiniteTimeSpan);
+            dataset.ScheduledAt(dueAt);
         }
     }
 

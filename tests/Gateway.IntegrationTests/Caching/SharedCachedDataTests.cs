@@ -1,21 +1,32 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using Gateway.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace Gateway.IntegrationTests.Caching;
 
 /// <summary>
 /// Two real gateways sharing a dataset through a real <c>redis-server</c> (started by the test on a free port):
 /// refreshed once per interval between them, taken over when its lease holder stops, served from memory while
-/// Redis is away, shared again when it is back. Real time with short intervals; every bound is generous.
+/// Redis is away, shared again when it is back; leadership that heals (a failing holder, a stray lease) and values
+/// in Redis that no gateway wrote. Real time with short intervals; every bound is generous.
 /// </summary>
 public sealed class SharedCachedDataTests
 {
     private const string ApiKey = "test-key-0123456789";
+
+    // The documented keys (README, "Several instances"); the dataset is "categories".
+    private const string ValueKey = "gateway:cached-data:categories:value";
+    private const string LeaseKey = "gateway:cached-data:categories:lease";
+
+    // How long a healthy instance may take to heal what others broke: a few seconds are expected, the rest is for a busy machine.
+    private static readonly TimeSpan HealWithin = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(3); // 10 intervals
 
@@ -88,6 +99,154 @@ public sealed class SharedCachedDataTests
         Assert.Contains(gateway.Log, e => e.Level == LogLevel.Warning && e.EventName is "RedisConnectionFailed" or "SharedStoreFailed");
     }
 
+    [Fact]
+    public async Task Redis_LeaseHolderStartedFirstWithABrokenDownstream_TheHealthyInstanceBecomesReadyAndServesFreshData()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var catalog = await CatalogAsync();
+        await using var client = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var database = client.GetDatabase();
+
+        // Instance a's egress is broken (its catalog address refuses connections); it starts first and takes the lease.
+        var broken = new Uri($"http://127.0.0.1:{Ports.Closed()}/");
+        await using var a = await TestGateway.StartAsync(Config(broken, redis.ConnectionString, "a", required: true));
+        await Poll.UntilAsync(async () => (await DatasetAsync(a)).GetProperty("leaseHeld").GetBoolean(), held => held, "instance a holding the lease");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await a.GetAsync("/health/ready")).StatusCode);
+
+        var started = Stopwatch.StartNew();
+        await using var b = await TestGateway.StartAsync(Config(catalog.BaseAddress, redis.ConnectionString, "b", required: true));
+        await Poll.UntilAsync(() => b.GetAsync("/health/ready"), r => r.StatusCode == HttpStatusCode.OK, "instance b ready", HealWithin);
+        var healedIn = started.Elapsed;
+
+        var answer = await b.GetAsync("/agg");
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("books", answer.Data.GetProperty("cats")[0].GetProperty("id").GetString());
+        Assert.True(Calls(catalog, "b") >= 1, "b called its healthy downstream");
+        var dataset = await Poll.UntilAsync(() => DatasetAsync(b), d => d.GetProperty("leaseHeld").GetBoolean(), "b holding the lease");
+        Assert.Equal("downstream", dataset.GetProperty("origin").GetString());
+        Assert.Equal("fresh", dataset.GetProperty("cache").GetString());
+        Assert.Equal("ok", dataset.GetProperty("lastOutcome").GetString());
+
+        // And b's copy reaches a through Redis: the broken instance serves good data too.
+        await Poll.UntilAsync(() => a.GetAsync("/agg"), r => r.StatusCode == HttpStatusCode.OK, "instance a serving b's copy", HealWithin);
+        Assert.Equal("redis", (await DatasetAsync(a)).GetProperty("origin").GetString());
+        Assert.NotNull(await database.KeyTimeToLiveAsync(LeaseKey));
+        Assert.True(healedIn < HealWithin, $"healed in {healedIn}");
+    }
+
+    [Fact]
+    public async Task Redis_BrokenHolderThenTwoHealthyInstancesStartedTogether_OneTakesTheRefreshForAll()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var catalog = await CatalogAsync();
+        var broken = new Uri($"http://127.0.0.1:{Ports.Closed()}/");
+        await using var a = await TestGateway.StartAsync(Config(broken, redis.ConnectionString, "a", required: true));
+        await Poll.UntilAsync(async () => (await DatasetAsync(a)).GetProperty("leaseHeld").GetBoolean(), held => held, "instance a holding the lease");
+
+        var starting = new[] { TestGateway.StartAsync(Config(catalog.BaseAddress, redis.ConnectionString, "b", required: true)), TestGateway.StartAsync(Config(catalog.BaseAddress, redis.ConnectionString, "c", required: true)) };
+        var started = await Task.WhenAll(starting);
+        await using var b = started[0];
+        await using var c = started[1];
+        foreach (var gateway in (TestGateway[])[b, c, a])
+        {
+            await Poll.UntilAsync(() => gateway.GetAsync("/agg"), r => r.StatusCode == HttpStatusCode.OK, $"{gateway.BaseAddress} serving", HealWithin);
+        }
+
+        // Healed: one healthy instance holds the lease and refreshes for all three; the other takes its copy.
+        var holders = await Poll.UntilAsync(
+            async () => new[] { await DatasetAsync(a), await DatasetAsync(b), await DatasetAsync(c) },
+            d => d.Count(x => x.GetProperty("leaseHeld").GetBoolean()) == 1 && !d[0].GetProperty("leaseHeld").GetBoolean(),
+            "one healthy lease holder",
+            HealWithin);
+        var (b0, c0) = (Calls(catalog, "b"), Calls(catalog, "c"));
+        await Task.Delay(Window);
+        var (fromB, fromC) = (Calls(catalog, "b") - b0, Calls(catalog, "c") - c0);
+        Assert.InRange(fromB + fromC, 4, 15);
+        Assert.True(Math.Min(fromB, fromC) <= 1, $"one instance refreshes for all (calls: b {fromB}, c {fromC}; lease held: {string.Join(", ", holders.Select(h => h.GetProperty("leaseHeld").GetBoolean()))})");
+        Assert.Equal("redis", (await DatasetAsync(a)).GetProperty("origin").GetString());
+    }
+
+    [Fact]
+    public async Task Redis_StrayLeaseWithoutTtlBeforeStart_BothInstancesStillLoad_TheLeaseGetsATtl()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var catalog = await CatalogAsync();
+        await using var client = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var database = client.GetDatabase();
+        Assert.True(await database.StringSetAsync(LeaseKey, "stray-instance")); // no TTL: it would never lapse
+
+        // Started together: both find the stray lease and race to replace it; one wins.
+        var starting = new[] { TestGateway.StartAsync(Config(catalog, redis.ConnectionString, "a")), TestGateway.StartAsync(Config(catalog, redis.ConnectionString, "b")) };
+        var started = await Task.WhenAll(starting);
+        await using var a = started[0];
+        await using var b = started[1];
+        await Poll.UntilAsync(() => a.GetAsync("/agg"), r => r.StatusCode == HttpStatusCode.OK, "instance a loading", HealWithin);
+        await Poll.UntilAsync(() => b.GetAsync("/agg"), r => r.StatusCode == HttpStatusCode.OK, "instance b loading", HealWithin);
+
+        var holder = (string?)await database.StringGetAsync(LeaseKey);
+        Assert.NotEqual("stray-instance", holder);
+        var ttl = await database.KeyTimeToLiveAsync(LeaseKey);
+        Assert.True(ttl is { } left && left > TimeSpan.Zero, $"the lease has a time to live now ({ttl})");
+        Assert.Contains(a.Log.Concat(b.Log), e => e.EventName == "DatasetLeaseRepaired");
+        await SharingAsync(catalog, a, b);
+    }
+
+    [Theory]
+    [InlineData("<html>not json</html>")]
+    [InlineData("""[{"id":"forged"}]""")]
+    public async Task Redis_ForgedValueWithoutTtlBeforeStart_Ignored_LoadsFromItsDownstreamAndOverwritesIt(string body)
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var catalog = await CatalogAsync();
+        await using var client = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var database = client.GetDatabase();
+        Assert.True(await database.StringSetAsync(ValueKey, Forged(body, ttlMs: 60_000))); // no TTL: it would look 0 ms old for ever
+
+        await using var a = await TestGateway.StartAsync(Config(catalog.BaseAddress, redis.ConnectionString, "a", required: true));
+        var answer = await Poll.UntilAsync(() => a.GetAsync("/agg"), r => r.StatusCode == HttpStatusCode.OK, "instance a loading", HealWithin);
+        Assert.Equal("books", answer.Data.GetProperty("cats")[0].GetProperty("id").GetString());
+        var dataset = await DatasetAsync(a);
+        Assert.Equal("downstream", dataset.GetProperty("origin").GetString());
+        Assert.Equal("ok", dataset.GetProperty("lastOutcome").GetString());
+        Assert.True(Calls(catalog, "a") >= 1);
+        Assert.Contains(a.Log, e => e.EventName == "SharedCopyInvalid");
+
+        // The forged value is replaced by a good one, which expires.
+        await Poll.UntilAsync(async () => await database.KeyTimeToLiveAsync(ValueKey), ttl => ttl is not null, "a good value in Redis");
+        var stored = (byte[])(await database.StringGetAsync(ValueKey))!;
+        Assert.Contains("books", Encoding.UTF8.GetString(stored), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Redis_ForgedValueLooksCurrentWhileTheDownstreamFails_NotCountedAsARefresh_ManagementShowsTheRealOutcome()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var failing = false;
+        await using var catalog = await TestDownstream.StartAsync((app, _) => app.MapGet("/categories", (HttpContext c) =>
+            TestDownstream.WriteJsonAsync(c, """[{"id":"books"}]""", Volatile.Read(ref failing) ? StatusCodes.Status500InternalServerError : StatusCodes.Status200OK)));
+        await using var client = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var database = client.GetDatabase();
+        await using var a = await TestGateway.StartAsync(Config(catalog, redis.ConnectionString, "a"));
+        await LoadedAsync(a);
+        await Poll.UntilAsync(async () => await database.KeyExistsAsync(ValueKey), exists => exists, "the copy in Redis");
+
+        // A value whose stored time to live is shorter than its PTTL would always look 0 ms old, and its body is not JSON.
+        Volatile.Write(ref failing, true);
+        Assert.True(await database.StringSetAsync(ValueKey, Forged("<html>", ttlMs: 1_000), TimeSpan.FromHours(1)));
+
+        var dataset = await Poll.UntilAsync(() => DatasetAsync(a), d => d.GetProperty("lastOutcome").GetString() != "ok", "a refresh that reports the failing downstream", HealWithin);
+        Assert.Equal("http_status", dataset.GetProperty("lastOutcome").GetString());
+        Assert.NotEqual("fresh", dataset.GetProperty("cache").GetString());
+        Assert.True(dataset.GetProperty("failuresInRow").GetInt32() >= 1);
+        Assert.Contains(a.Log, e => e.EventName == "SharedCopyInvalid");
+
+        // The downstream recovers: the next refresh loads it and replaces the forged value.
+        Volatile.Write(ref failing, false);
+        await Poll.UntilAsync(() => DatasetAsync(a), d => d.GetProperty("lastOutcome").GetString() == "ok" && d.GetProperty("cache").GetString() == "fresh", "a good refresh", HealWithin);
+        var ttl = await database.KeyTimeToLiveAsync(ValueKey);
+        Assert.True(ttl < TimeSpan.FromMinutes(1), $"the forged value was replaced ({ttl} left)");
+    }
+
     private static Task<TestDownstream> CatalogAsync()
     {
         var served = 0;
@@ -96,10 +255,12 @@ public sealed class SharedCachedDataTests
     }
 
     // The same dataset on both instances; each asks with its own query so that the test can tell their calls apart.
-    private static GatewayConfig Config(TestDownstream catalog, string redis, string instance) => new GatewayConfig()
-        .Cluster("catalog", catalog.BaseAddress)
+    private static GatewayConfig Config(TestDownstream catalog, string redis, string instance) => Config(catalog.BaseAddress, redis, instance);
+
+    private static GatewayConfig Config(Uri catalog, string redis, string instance, bool? required = null) => new GatewayConfig()
+        .Cluster("catalog", catalog)
         .Redis(redis)
-        .CachedData("categories", "catalog", $"/categories?from={instance}", Interval, timeout: TimeSpan.FromSeconds(1), jitter: 0.1)
+        .CachedData("categories", "catalog", $"/categories?from={instance}", Interval, timeout: TimeSpan.FromSeconds(1), jitter: 0.1, required: required)
         .Management(enabled: true, ApiKey)
         .Aggregate("agg", "/agg", s => s.CachedSource("cats", "categories", required: true));
 
@@ -170,5 +331,21 @@ public sealed class SharedCachedDataTests
         var answer = await gateway.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         return answer.Root.GetProperty("datasets")[0];
+    }
+
+    /// <summary>A value in the documented format (README, "Several instances"): version 1, status, loaded at, the time to live it claims, writer, body.</summary>
+    private static byte[] Forged(string body, long ttlMs, int status = 200, string writer = "forger")
+    {
+        var writerBytes = Encoding.UTF8.GetBytes(writer);
+        var bodyBytes = Encoding.UTF8.GetBytes(body);
+        var bytes = new byte[22 + writerBytes.Length + bodyBytes.Length];
+        bytes[0] = 1;
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(1), status);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(5), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(13), ttlMs);
+        bytes[21] = (byte)writerBytes.Length;
+        writerBytes.CopyTo(bytes.AsSpan(22));
+        bodyBytes.CopyTo(bytes.AsSpan(22 + writerBytes.Length));
+        return bytes;
     }
 }
