@@ -28,9 +28,9 @@ public sealed class DrainTests
         var signalled = Stopwatch.StartNew();
         gateway.Process.Terminate();
 
-        // Right after the signal the gateway takes no new request: readiness is down (Kestrel refuses the connection).
-        var ready = await ReadinessAsync(gateway.Address);
-        Assert.True(ready is null or HttpStatusCode.ServiceUnavailable, $"readiness answered {ready} while draining");
+        // Right after the signal the gateway takes no new request: readiness goes down (a new connection is refused
+        // once Kestrel has stopped listening; anything that still reaches the check gets 503).
+        var readinessDown = ReadinessDownAsync(gateway.Address, signalled);
 
         var (aggregateAnswer, aggregateBody, _) = await aggregate.WaitAsync(Signal.Patience);
         Assert.True(aggregateAnswer.StatusCode == HttpStatusCode.OK, $"aggregate: {(int)aggregateAnswer.StatusCode} {aggregateBody}");
@@ -40,6 +40,9 @@ public sealed class DrainTests
         var (routeAnswer, routeBody, _) = await route.WaitAsync(Signal.Patience);
         Assert.True(routeAnswer.StatusCode == HttpStatusCode.OK, $"route: {(int)routeAnswer.StatusCode} {routeBody}");
         Assert.Equal("""{"v":42}""", routeBody);
+        var (readiness, downAfter) = await readinessDown;
+        Assert.True(downAfter < TimeSpan.FromSeconds(2), $"readiness still answered 200 {downAfter} after the signal");
+        Assert.True(readiness is null or HttpStatusCode.ServiceUnavailable, $"readiness answered {readiness} while draining");
 
         await gateway.Process.WaitForExitAsync(TimeSpan.FromSeconds(20));
         Assert.True(gateway.Process.ExitCode == 0, $"exit code {gateway.Process.ExitCode}: {gateway.Process}");
@@ -120,6 +123,21 @@ public sealed class DrainTests
         var answer = await client.GetAsync(new Uri(path, UriKind.Relative));
         var body = await answer.Content.ReadAsStringAsync();
         return (answer, body, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>Asks for readiness on new connections until it is not 200: that answer (null: refused) and when, since the signal.</summary>
+    private static async Task<(HttpStatusCode? Status, TimeSpan After)> ReadinessDownAsync(Uri address, Stopwatch signalled)
+    {
+        while (true)
+        {
+            var status = await ReadinessAsync(address);
+            if (status != HttpStatusCode.OK || signalled.Elapsed > TimeSpan.FromSeconds(2))
+            {
+                return (status, signalled.Elapsed);
+            }
+
+            await Task.Delay(20);
+        }
     }
 
     /// <summary>The readiness status on a new connection, or null when no connection could be made.</summary>
