@@ -10,7 +10,7 @@ public static class ShutdownExtensions
     /// drain is over: the host's <see cref="HostOptions.ShutdownTimeout"/> is the drain plus this, so that the
     /// drain, not the host, decides when requests are cut.
     /// </summary>
-    internal static readonly TimeSpan HostMargin = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan HostMargin = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// The drain on SIGTERM (<c>Gateway:Shutdown:DrainTimeout</c>), and the host's shutdown timeout set past it.

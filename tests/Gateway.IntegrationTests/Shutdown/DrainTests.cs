@@ -5,6 +5,7 @@ using Gateway.Health;
 using Gateway.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.IntegrationTests.Shutdown;
 
@@ -89,6 +90,49 @@ public sealed class DrainTests
         Assert.True(gateway.Process.ExitCode == 0, $"exit code {gateway.Process.ExitCode}: {gateway.Process}");
         Assert.True(signalled.Elapsed < TimeSpan.FromSeconds(4.5), $"exited {signalled.Elapsed} after the signal: the downstream's 5 s decided, not the 1 s drain");
         Assert.Contains("\"EventId\":903", gateway.Process.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_DrainTimeoutNegative_ExitsWithCode2NamingTheKey()
+    {
+        var config = new GatewayConfig().Cluster("svc", new Uri("http://127.0.0.1:1/"))
+            .Aggregate("agg", "/agg", s => s.Source("a", "svc", "/a"));
+        config.Gateway["Shutdown"] = new System.Text.Json.Nodes.JsonObject { ["DrainTimeout"] = "-5s" };
+        var path = Path.Combine(Path.GetTempPath(), $"gateway-drain-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, config.ToJson());
+        try
+        {
+            await using var gateway = await GatewayProcess.RunToExitAsync(["--config", path, "--urls", "http://127.0.0.1:0"]);
+
+            Assert.Equal(2, gateway.ExitCode);
+            Assert.Contains("Gateway:Shutdown:DrainTimeout", gateway.StandardError, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", gateway.StandardError, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Build_DrainTimeoutSet_HostShutdownTimeoutIsTheDrainPlusItsMargin()
+    {
+        var config = new GatewayConfig().Cluster("svc", new Uri("http://127.0.0.1:1/"))
+            .Aggregate("agg", "/agg", s => s.Source("a", "svc", "/a"));
+        config.Gateway["Shutdown"] = new System.Text.Json.Nodes.JsonObject { ["DrainTimeout"] = "3s" };
+        var path = Path.Combine(Path.GetTempPath(), $"gateway-drain-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, config.ToJson());
+        try
+        {
+            await using var app = GatewayHost.Build(["--config", path, "--urls", "http://127.0.0.1:0"]);
+
+            var host = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.Extensions.Hosting.HostOptions>>().Value;
+            Assert.Equal(TimeSpan.FromSeconds(8), host.ShutdownTimeout);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     private static async Task<RunningGateway> StartAsync(TestDownstream downstream, string? drainTimeout)
