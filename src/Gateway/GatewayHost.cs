@@ -9,6 +9,7 @@ using Gateway.Logging;
 using Gateway.Management;
 using Gateway.OpenApi;
 using Gateway.Proxy;
+using Gateway.Shutdown;
 using Gateway.Telemetry;
 
 namespace Gateway;
@@ -34,12 +35,14 @@ public static class GatewayHost
         builder.Services.AddDemoDownstreams(builder.Configuration);
         builder.Services.AddGatewayDiagnostics();   // thread-pool lag monitor (Gateway:Diagnostics)
         builder.Services.AddGatewayOpenApi();  // the OpenAPI document and Swagger UI, from the aggregates and routes
+        builder.Services.AddGatewayShutdown(); // on SIGTERM requests in flight get Gateway:Shutdown:DrainTimeout; the host's timeout past it
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseGatewayForwardedHeaders();      // the client's address and scheme from Gateway:TrustedProxies, before anything reads them
         app.UseGatewayRequestId();             // X-Request-Id: settled, echoed, forwarded, in every log scope
         app.UseRouting();                      // after the request id, so routing's own lines carry it too
+        app.UseGatewayShutdown();              // counts aggregates and routes in flight; cuts routes when the drain is over
         app.UseGatewayLimits();                // CORS, 503 past MaxConcurrentRequests, 429 past rate limits
         app.UseRequestTimeouts();              // a route's Timeout (YARP maps it onto ASP.NET Core's request timeouts)
         app.MapDemoDownstreams();              // in-process demo services under /demo (Demo:Enabled)

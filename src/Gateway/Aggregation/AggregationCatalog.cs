@@ -39,6 +39,7 @@ internal sealed class AggregationCatalog
         CheckRefreshAndManagement();
         Options.Logging.Check(_errors);
         Options.Diagnostics.Check(_errors);
+        Options.Shutdown.Check(_errors);
         RedisConnection.CheckConfigured(Options.Cache.Redis, "Gateway:Cache:Redis", _errors);
         Limits = InboundLimits.Create(Options, _errors);
         KestrelLimits.Check(configuration, _errors);

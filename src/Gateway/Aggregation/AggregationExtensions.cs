@@ -2,6 +2,7 @@ using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Downstream;
 using Gateway.Limits;
+using Gateway.Shutdown;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gateway.Aggregation;
@@ -24,7 +25,8 @@ public static class AggregationExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<FanOutExecutor>>(),
             sp.GetRequiredService<AggregationCatalog>().Options.Deadline.MinBudget,
-            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
+            // Not ApplicationStopping: requests in flight get the drain (Gateway:Shutdown:DrainTimeout) first.
+            sp.GetRequiredService<ShutdownDrain>().Expired,
             sp.GetRequiredService<ResponseCache>(),
             new SourceFailureLog(
                 sp.GetRequiredService<ILogger<FanOutExecutor>>(),

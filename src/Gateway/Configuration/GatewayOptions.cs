@@ -28,6 +28,9 @@ public sealed record GatewayOptions
 
     public DiagnosticsOptions Diagnostics { get; init; } = new();
 
+    /// <summary>The drain on SIGTERM (<c>Gateway:Shutdown:DrainTimeout</c>).</summary>
+    public ShutdownOptions Shutdown { get; init; } = new();
+
     /// <summary>Proxies (addresses or CIDR networks) whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> are believed.</summary>
     public List<string> TrustedProxies { get; init; } = [];
 

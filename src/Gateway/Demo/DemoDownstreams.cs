@@ -9,11 +9,16 @@ namespace Gateway.Demo;
 /// </summary>
 public static class DemoDownstreams
 {
-    /// <summary>When <c>Demo:Enabled</c> is true, demo clusters follow the address the gateway listens on.</summary>
+    /// <summary>
+    /// When <c>Demo:Enabled</c> is true, the demo services also run on a loopback port of their own
+    /// (<see cref="DemoServer"/>), and the demo clusters point there.
+    /// </summary>
     public static IServiceCollection AddDemoDownstreams(this IServiceCollection services, IConfiguration configuration)
     {
         if (configuration.GetValue("Demo:Enabled", false))
         {
+            services.AddSingleton<DemoServer>();
+            services.AddHostedService(sp => sp.GetRequiredService<DemoServer>());
             services.AddSingleton<DemoSelfAddress>();
             services.AddSingleton<Yarp.ReverseProxy.Configuration.IProxyConfigFilter>(sp => sp.GetRequiredService<DemoSelfAddress>());
             services.AddHostedService(sp =>
@@ -35,9 +40,14 @@ public static class DemoDownstreams
             return endpoints;
         }
 
-        var time = endpoints.ServiceProvider.GetRequiredService<TimeProvider>();
         // Stand-ins for downstream services: the gateway's own calls to them are not its clients' traffic.
-        var demo = endpoints.MapGroup("/demo").ExcludeFromDescription().DisableRateLimiting();
+        MapServices(endpoints.MapGroup("/demo").ExcludeFromDescription().DisableRateLimiting(), endpoints.ServiceProvider.GetRequiredService<TimeProvider>());
+        return endpoints;
+    }
+
+    /// <summary>The demo services themselves, under <paramref name="demo"/>: on the gateway's port and on <see cref="DemoServer"/>'s.</summary>
+    internal static void MapServices(IEndpointRouteBuilder demo, TimeProvider time)
+    {
 
         demo.MapGet("/users/{userId}", async (string userId, CancellationToken cancellationToken) =>
         {
@@ -88,8 +98,6 @@ public static class DemoDownstreams
             await DelayAsync(time, 10, 40, cancellationToken);
             return Results.Ok(Enumerable.Range(1, 2).Select(i => new { sku = $"{category}-{i}", category, price = 9.99m * i }));
         });
-
-        return endpoints;
     }
 
     private static Task DelayAsync(TimeProvider time, int minMs, int maxMs, CancellationToken cancellationToken) =>

@@ -1,15 +1,13 @@
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Demo;
 
 /// <summary>
-/// Points the demo clusters (those with <c>Metadata:DemoSelf</c> = <c>true</c>) at the address the gateway
-/// actually listens on, so that <c>--urls</c> elsewhere keeps the demo working. The address is known only
-/// once the server has started; then the configuration is reloaded and YARP applies the new destinations.
+/// Points the demo clusters (those with <c>Metadata:DemoSelf</c> = <c>true</c>) at the address the demo services
+/// actually listen on (<see cref="DemoServer"/>'s loopback port), whatever <c>--urls</c> says. The address is known
+/// once the host has started; then the configuration is reloaded and YARP applies the new destinations.
 /// </summary>
-internal sealed class DemoSelfAddress(IServer server, IConfiguration configuration) : IProxyConfigFilter, IHostedService
+internal sealed class DemoSelfAddress(DemoServer demo, IConfiguration configuration) : IProxyConfigFilter, IHostedService
 {
     public const string MetadataKey = "DemoSelf";
 
@@ -38,19 +36,15 @@ internal sealed class DemoSelfAddress(IServer server, IConfiguration configurati
 
     public async Task StopAsync(CancellationToken cancellationToken) => await _started.DisposeAsync().ConfigureAwait(false);
 
-    /// <summary>Called once the server listens: takes its first address (a wildcard host becomes loopback) and reloads.</summary>
+    /// <summary>Called once the host has started (the demo server listens by then): takes its address and reloads.</summary>
     public void OnStarted()
     {
-        // An http address where there is one: a development certificate may not cover 127.0.0.1.
-        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        var address = addresses.FirstOrDefault(a => a.StartsWith("http:", StringComparison.OrdinalIgnoreCase)) ?? addresses.FirstOrDefault();
-        if (address is null || !Uri.TryCreate(address.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+        if (demo.Address is not { } address)
         {
             return;
         }
 
-        var host = uri.Host is "0.0.0.0" or "localhost" ? "127.0.0.1" : uri.Host is "[::]" ? "[::1]" : uri.Host;
-        _self = new UriBuilder(uri.Scheme, host, uri.Port).Uri;
+        _self = address;
         (configuration as IConfigurationRoot)?.Reload();
     }
 

@@ -7,7 +7,8 @@ namespace Gateway.Health;
 /// <summary>
 /// Unhealthy until the gateway's configuration is in effect: the host has started (aggregates mapped, YARP's
 /// configuration applied) and every cluster the aggregates and datasets call is in YARP's live state (a YARP
-/// configuration reload that dropped one would otherwise leave those sources failing).
+/// configuration reload that dropped one would otherwise leave those sources failing). Unhealthy again from the
+/// moment the host starts stopping (SIGTERM): a draining gateway takes no new traffic.
 /// </summary>
 internal sealed class ConfigurationReadinessCheck(AggregationCatalog catalog, IProxyStateLookup proxyState, IHostApplicationLifetime lifetime) : IHealthCheck
 {
@@ -16,6 +17,11 @@ internal sealed class ConfigurationReadinessCheck(AggregationCatalog catalog, IP
         if (!lifetime.ApplicationStarted.IsCancellationRequested)
         {
             return Task.FromResult(HealthCheckResult.Unhealthy("the gateway is still starting"));
+        }
+
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("the gateway is shutting down"));
         }
 
         var missing = catalog.Downstreams.All

@@ -7,11 +7,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.IntegrationTests.Downstream;
 
-/// <summary>Stopping the gateway ends the calls still running, as a refusal the client can retry elsewhere.</summary>
+/// <summary>Stopping the gateway ends the calls still running once the drain is over, as a refusal the client can retry elsewhere.</summary>
 public sealed class ShutdownTests
 {
     [Fact]
-    public async Task Get_GatewayStopsDuringACall_CallEndsCancelledWith503AndNothingIsLoggedAsError()
+    public async Task Get_GatewayStopsDuringACallThatOutlastsTheDrain_CallEndsCancelledWith503AndNothingIsLoggedAsError()
     {
         await using var downstream = await TestDownstream.StartAsync((app, d) =>
             app.MapGet("/hang", (HttpContext c) => d.HangAsync(c)));
@@ -19,6 +19,8 @@ public sealed class ShutdownTests
             .Cluster("svc", downstream.BaseAddress)
             .Aggregate("agg", "/agg", s => s.Source("slow", "svc", "/hang", required: true, timeout: TimeSpan.FromSeconds(20)),
                 timeout: TimeSpan.FromSeconds(20));
+        // Shorter than the test host's 2 s shutdown timeout, so that the drain cuts the call, not the host.
+        config.Gateway["Shutdown"] = new System.Text.Json.Nodes.JsonObject { ["DrainTimeout"] = "500ms" };
         await using var gateway = await TestGateway.StartAsync(config);
 
         var pending = gateway.GetAsync("/agg");
@@ -27,7 +29,7 @@ public sealed class ShutdownTests
         var answer = await pending.WaitAsync(Signal.Patience);
         await stopping.WaitAsync(Signal.Patience);
 
-        // The host cancels the fan-out when it starts stopping; Kestrel then lets the answer out before closing.
+        // The drain's end cancels the fan-out; Kestrel then lets the answer out before closing.
         Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
         Assert.NotNull(answer.Headers.RetryAfter);
         Assert.Equal("cancelled", answer.ErrorKind("slow"));

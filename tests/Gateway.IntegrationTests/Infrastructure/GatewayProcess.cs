@@ -118,6 +118,14 @@ public sealed partial class GatewayProcess : IAsyncDisposable
     /// <summary>The address the gateway logs once listening ("Now listening on: ..."); bounded wait.</summary>
     public Task<Uri> WaitUntilListeningAsync(TimeSpan limit) => _listening.Task.WaitAsync(limit);
 
+    /// <summary>Sends the gateway SIGTERM (what Kubernetes, Docker and systemd send to stop it) with <c>kill</c>; returns at once.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
+        kill.WaitForExit();
+        Assert.True(kill.ExitCode == 0, $"kill -TERM {_process.Id} failed with exit code {kill.ExitCode}");
+    }
+
     /// <summary>Kills the gateway (a crash: no graceful stop); a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {

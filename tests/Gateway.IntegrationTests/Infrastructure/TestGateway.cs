@@ -118,7 +118,10 @@ public sealed class TestGateway : IAsyncDisposable
         return exchange;
     }
 
-    /// <summary>Stops the gateway as the host does on SIGTERM (requests in flight get the shutdown timeout, 2 s); once only.</summary>
+    /// <summary>
+    /// Stops the gateway as the host does on SIGTERM; once only. Requests in flight get the drain
+    /// (<c>Gateway:Shutdown:DrainTimeout</c>) but at most the test host's shutdown timeout, 2 s.
+    /// </summary>
     public Task StopAsync()
     {
         lock (_lock)

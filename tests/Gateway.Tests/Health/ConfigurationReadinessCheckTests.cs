@@ -41,6 +41,23 @@ public sealed class ConfigurationReadinessCheckTests
         Assert.Equal(HealthStatus.Unhealthy, (await new ConfigurationReadinessCheck(catalog, state, new Lifetime(started: false)).CheckHealthAsync(new HealthCheckContext())).Status);
     }
 
+    [Fact]
+    public async Task Check_HostStopping_UnhealthySayingSo()
+    {
+        var state = new TestProxyState(new HttpClientHandler());
+        state.AddCluster("users", "http://127.0.0.1:1/");
+        state.AddCluster("orders", "http://127.0.0.1:1/");
+        using var lifetime = new Gateway.Tests.Shutdown.StoppableLifetime();
+        var check = new ConfigurationReadinessCheck(AggregationCatalogTests.Load(TwoClusters), state, lifetime);
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
+
+        lifetime.StopApplication();
+        var result = await check.CheckHealthAsync(new HealthCheckContext());
+
+        Assert.Equal(HealthStatus.Unhealthy, result.Status);
+        Assert.Equal("the gateway is shutting down", result.Description);
+    }
+
     private sealed class Lifetime : IHostApplicationLifetime
     {
         public Lifetime(bool started)

@@ -1,0 +1,38 @@
+using Gateway.Aggregation;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gateway.Shutdown;
+
+public static class ShutdownExtensions
+{
+    /// <summary>
+    /// What the cut-off requests' answers and the services stopping after the server may still take once the
+    /// drain is over: the host's <see cref="HostOptions.ShutdownTimeout"/> is the drain plus this, so that the
+    /// drain, not the host, decides when requests are cut.
+    /// </summary>
+    public static readonly TimeSpan HostMargin = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The drain on SIGTERM (<c>Gateway:Shutdown:DrainTimeout</c>), and the host's shutdown timeout set past it.
+    /// </summary>
+    public static IServiceCollection AddGatewayShutdown(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new ShutdownDrain(
+            sp.GetRequiredService<IHostApplicationLifetime>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<AggregationCatalog>().Options.Shutdown.DrainTimeout,
+            sp.GetRequiredService<ILogger<ShutdownDrain>>()));
+        services.AddOptions<HostOptions>().Configure<AggregationCatalog>((host, catalog) =>
+            host.ShutdownTimeout = catalog.Options.Shutdown.HostShutdownTimeout(HostMargin));
+        return services;
+    }
+
+    /// <summary>Counts the aggregates and routes in flight and cuts the routes when the drain is over; after routing.</summary>
+    public static IApplicationBuilder UseGatewayShutdown(this IApplicationBuilder app)
+    {
+        // Resolved now: the drain must be listening to ApplicationStopping before the first request.
+        var drain = app.ApplicationServices.GetRequiredService<ShutdownDrain>();
+        return app.UseMiddleware<ShutdownDrainMiddleware>(drain);
+    }
+}
