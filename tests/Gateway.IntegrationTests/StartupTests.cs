@@ -89,6 +89,32 @@ public sealed class StartupTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_BadKestrelLimits_ExitsWith2NamingEveryBadKeyWithTheRest()
+    {
+        var config = ValidConfig();
+        config.Gateway["Aggregates"]!["agg"]!["Sources"]!["profile"]!["Cluster"] = "nosuchcluster";
+        config.Root["Kestrel"] = new JsonObject
+        {
+            ["Limits"] = new JsonObject
+            {
+                ["MaxRequestHeaderCount"] = 0,
+                ["KeepAliveTimeout"] = "30s",
+                ["Http2"] = new JsonObject { ["MaxFrameSize"] = 1 },
+                ["MinResponseDataRate"] = new JsonObject { ["BytesPerSecond"] = -1, ["GracePeriod"] = "00:00:05" },
+            },
+        };
+
+        var run = await RunWithConfigFileAsync(config);
+
+        Assert.Equal(2, run.ExitCode);
+        AssertRefused(run, "Kestrel:Limits:MaxRequestHeaderCount");
+        Assert.Contains("Kestrel:Limits:KeepAliveTimeout: '30s'", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Kestrel:Limits:Http2:MaxFrameSize", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Kestrel:Limits:MinResponseDataRate", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Gateway:Aggregates:agg:Sources:profile:Cluster", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_ConfigFileMissing_ExitsNonZeroNamingTheFile()
     {
         var missing = Path.Combine(_folder, "missing.json");

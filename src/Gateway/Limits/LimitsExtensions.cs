@@ -110,6 +110,10 @@ public static class LimitsExtensions
             ? builder.RequireRateLimiting(new AggregateRateLimitPolicy(definition.Name, limit, services.GetRequiredService<TimeProvider>(), Logger(services.GetRequiredService<ILoggerFactory>())))
             : builder;
 
+    /// <summary>Puts an endpoint of the gateway's own under <c>MaxConcurrentRequests</c> like aggregates and routes (see <see cref="GatewayTraffic"/>).</summary>
+    internal static TBuilder CountAsGatewayTraffic<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(GatewayTraffic.Marker.Instance);
+
     // The limits' refusals log under one category, whichever limit refused.
     private static ILogger Logger(ILoggerFactory loggers) => loggers.CreateLogger(typeof(LimitsExtensions).FullName!);
 }

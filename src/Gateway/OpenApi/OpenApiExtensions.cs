@@ -1,4 +1,5 @@
 using Gateway.Aggregation;
+using Gateway.Limits;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Swashbuckle.AspNetCore.SwaggerGen;
@@ -26,11 +27,13 @@ public static class OpenApiExtensions
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen();
         services.TryAddEnumerable(ServiceDescriptor.Transient<IConfigureOptions<SwaggerGenOptions>, GatewaySwaggerSetup>());
+        services.TryAddSingleton<OpenApiDocumentCache>();
         return services;
     }
 
     /// <summary>
-    /// Serves the document at <see cref="DocumentPath"/> and Swagger UI at <see cref="UiPath"/>, unless
+    /// Serves the document at <see cref="DocumentPath"/> (generated once, see <see cref="OpenApiDocumentCache"/>,
+    /// and under the inbound limits like the gateway's traffic) and Swagger UI at <see cref="UiPath"/>, unless
     /// <c>Gateway:OpenApi:Enabled</c> is false. Throws <see cref="Configuration.GatewayConfigurationException"/>
     /// when the configuration is invalid.
     /// </summary>
@@ -44,7 +47,7 @@ public static class OpenApiExtensions
             return app;
         }
 
-        app.MapSwagger("/openapi/{documentName}.json").ExcludeFromDescription();
+        app.MapMethods(DocumentPath, [HttpMethods.Get, HttpMethods.Head], WriteDocumentAsync).ExcludeFromDescription().CountAsGatewayTraffic();
         // Only requests under /swagger meet Swagger UI's middleware (it matches paths with a regex per request).
         app.UseWhen(context => context.Request.Path.StartsWithSegments(UiPath, StringComparison.OrdinalIgnoreCase), branch => branch.UseSwaggerUI(ui =>
         {
@@ -54,5 +57,21 @@ public static class OpenApiExtensions
             ui.DocumentTitle = options.Title;
         }));
         return app;
+    }
+
+    private static Task WriteDocumentAsync(HttpContext context)
+    {
+        var pathBase = context.Request.PathBase;
+        var document = context.RequestServices.GetRequiredService<OpenApiDocumentCache>().Get(pathBase.HasValue ? pathBase.Value : null);
+        var response = context.Response;
+        response.ContentType = "application/json;charset=utf-8";
+        response.ContentLength = document.Length;
+        if (pathBase.HasValue)
+        {
+            // The document names the path base, which may differ per request: not for a shared cache.
+            response.Headers.CacheControl = "private";
+        }
+
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(document, context.RequestAborted).AsTask();
     }
 }
