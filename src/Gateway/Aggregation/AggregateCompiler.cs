@@ -246,7 +246,7 @@ internal static class AggregateCompiler
         }
 
         return valid && downstream is not null
-            ? new ResponseCachePolicy(ttl, cache.StaleWhileRevalidate ?? TimeSpan.Zero, cache.StaleIfError ?? TimeSpan.Zero, cache.VaryBy, source.CacheAuthorized)
+            ? new ResponseCachePolicy(ttl, cache.StaleWhileRevalidate ?? TimeSpan.Zero, cache.StaleIfError ?? TimeSpan.Zero, cache.VaryBy, source.CacheAuthorized, cache.IgnoreCacheControl)
             : null;
     }
 

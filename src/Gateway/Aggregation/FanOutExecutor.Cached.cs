@@ -119,7 +119,7 @@ internal sealed partial class FanOutExecutor
     {
         public string Name => source.Name;
 
-        public async Task<SourceResult> CallAsync()
+        public async Task<CachedCallAnswer> CallAsync()
         {
             var time = executor._timeProvider;
             var started = time.GetTimestamp();
@@ -143,8 +143,7 @@ internal sealed partial class FanOutExecutor
                 // The span of the request that started the call; a background refresh outlives it, as OpenTelemetry allows.
                 call = new DownstreamCall(downstream, address, headers, null, endsAt, time, cancellationToken, stopping) { Span = span };
                 using var response = await downstream.SendAsync(call, executor._client, cancellationToken).ConfigureAwait(false);
-                var elapsed = executor.Elapsed(started);
-                return FromResponse(response, messages, executor.Elapsed(started)).With(call.Attempts, null);
+                return new(FromResponse(response, messages, executor.Elapsed(started)).With(call.Attempts, null), response.StoreForbidden);
             }
             catch (Exception) when (cancellationToken.IsCancellationRequested)
             {

@@ -5,7 +5,8 @@ namespace Gateway.Caching;
 
 /// <summary>
 /// What a cached call's factory hands FusionCache: a stored answer (status, immutable shared body, when it
-/// was loaded on the wall clock), or an answer that passes through unstored (a 404: not a failure, not cached).
+/// was loaded on the wall clock), or an answer that passes through unstored (a 404: not a failure, not cached; or
+/// one the downstream said no shared cache may keep).
 /// </summary>
 internal sealed class CachedResponse
 {

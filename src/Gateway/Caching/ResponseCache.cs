@@ -13,6 +13,7 @@ internal sealed class ResponseCache : IDisposable
 {
     private readonly FusionCache _cache;
     private readonly LruMemoryCache _memory;
+    private readonly KeyedMemoryLocker _locker = new();
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
@@ -25,16 +26,27 @@ internal sealed class ResponseCache : IDisposable
         _logger = logger;
         // FusionCache takes no TimeProvider: its expirations are on DateTimeOffset.UtcNow, and so is the LRU's check of them.
         _memory = new LruMemoryCache(maxBytes, TimeProvider.System);
-        var options = new FusionCacheOptions { CacheName = "gateway-responses" };
+        var options = new FusionCacheOptions
+        {
+            CacheName = "gateway-responses",
+            // No tags and no Clear: without this every first read asks the memory level and Redis for FusionCache's
+            // clear-marker entries, which the gateway never writes.
+            DisableTagging = true,
+        };
         sharing?.Configure(options);
-        _cache = new FusionCache(Options.Create(options), _memory, sharing?.Logger);
-        sharing?.Attach(_cache);
+
+        // Our locker, not FusionCache's default: that one keeps a lock per distinct key for minutes, outside MaxBytes.
+        _cache = new FusionCache(Options.Create(options), _memory, sharing?.Logger, _locker);
+        sharing?.Attach(_cache, maxBytes, timeProvider);
     }
 
     /// <summary>Bytes charged to the answers held now.</summary>
     public long Bytes => _memory.Bytes;
 
     public int Count => _memory.Count;
+
+    /// <summary>Keys whose stampede lock is held or waited for now (bounded by the calls in flight, not by the keys seen).</summary>
+    public int LockCount => _locker.Count;
 
     /// <summary>
     /// The answer for <paramref name="key"/>: stored and fresh, stale inside a window, or from
@@ -44,7 +56,7 @@ internal sealed class ResponseCache : IDisposable
     /// </summary>
     public async Task<SourceResult> GetAsync(string key, ResponseCachePolicy policy, ICachedCall call, long started, TimeSpan maxWait, CancellationToken cancellationToken)
     {
-        var flight = new Flight(this, call);
+        var flight = new Flight(this, call, policy);
         var pending = _cache.GetOrSetAsync<CachedResponse>(key, flight.RunAsync, policy.EntryOptions, CancellationToken.None);
         CachedResponse? response = null;
         if (pending.IsCompletedSuccessfully)
@@ -94,10 +106,11 @@ internal sealed class ResponseCache : IDisposable
     {
         _cache.Dispose();
         _memory.Dispose();
+        _locker.Dispose();
     }
 
     /// <summary>One caller's factory: FusionCache runs at most one per key at a time, and runs it in the background for an eager refresh.</summary>
-    private sealed class Flight(ResponseCache owner, ICachedCall call)
+    private sealed class Flight(ResponseCache owner, ICachedCall call, ResponseCachePolicy policy)
     {
         private CancellationToken _waiter;
 
@@ -120,7 +133,16 @@ internal sealed class ResponseCache : IDisposable
                 throw new OperationCanceledException(_waiter);
             }
 
-            var result = await call.CallAsync().ConfigureAwait(false);
+            var (result, storeForbidden) = await call.CallAsync().ConfigureAwait(false);
+            if (result.IsOk && storeForbidden is not null && !policy.IgnoreCacheControl)
+            {
+                // The downstream said this answer is for one client or for no cache: it goes to this caller only,
+                // and the copy stored before (if any) stays.
+                context.Options.SkipMemoryCacheWrite = true;
+                context.Options.SkipDistributedCacheWrite = true;
+                return CachedResponse.PassThrough(result);
+            }
+
             if (result.IsOk)
             {
                 // Stored answers outlive the request: out of the pool into an array of their own.
@@ -158,7 +180,14 @@ internal interface ICachedCall
     string Name { get; }
 
     /// <summary>Calls the downstream under the source's own timeout; never throws but for a bug. A successful body is pooled: the cache copies it.</summary>
-    Task<SourceResult> CallAsync();
+    Task<CachedCallAnswer> CallAsync();
+}
+
+/// <summary>What a cached call brought back, and why its answer must not be stored, if the downstream said so (<see cref="DownstreamResponse.StoreForbidden"/>).</summary>
+internal readonly record struct CachedCallAnswer(SourceResult Result, string? StoreForbidden)
+{
+    /// <summary>A result with nothing said against storing it (every failure: failures are never stored anyway).</summary>
+    public static implicit operator CachedCallAnswer(SourceResult result) => new(result, null);
 }
 
 /// <summary>
@@ -173,6 +202,9 @@ internal interface IResponseCacheSharing
     /// <summary>Sets the cache-wide options (key prefix, circuit breakers) before the cache is built.</summary>
     void Configure(FusionCacheOptions options);
 
-    /// <summary>Attaches the distributed level and the backplane to the cache just built.</summary>
-    void Attach(IFusionCache cache);
+    /// <summary>
+    /// Attaches the distributed level and the backplane to the cache just built; what is read back from Redis is
+    /// checked against <paramref name="maxBytes"/> (<c>Gateway:Cache:MaxBytes</c>), the bound of one entry.
+    /// </summary>
+    void Attach(IFusionCache cache, long maxBytes, TimeProvider timeProvider);
 }

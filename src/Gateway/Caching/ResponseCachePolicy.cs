@@ -19,17 +19,21 @@ internal sealed class ResponseCachePolicy
     /// <summary>How long a read of the distributed level may hold a request at most (a miss then calls the downstream).</summary>
     public static readonly TimeSpan DistributedHardTimeout = TimeSpan.FromMilliseconds(100);
 
-    public ResponseCachePolicy(TimeSpan ttl, TimeSpan staleWhileRevalidate, TimeSpan staleIfError, IReadOnlyList<string> varyBy, bool cacheAuthorized)
+    public ResponseCachePolicy(TimeSpan ttl, TimeSpan staleWhileRevalidate, TimeSpan staleIfError, IReadOnlyList<string> varyBy, bool cacheAuthorized, bool ignoreCacheControl = false)
     {
         Ttl = ttl;
         StaleWhileRevalidate = staleWhileRevalidate;
         StaleIfError = staleIfError;
         VaryBy = [.. varyBy];
         CacheAuthorized = cacheAuthorized;
+        IgnoreCacheControl = ignoreCacheControl;
         var duration = ttl + staleWhileRevalidate;
         EntryOptions = new FusionCacheEntryOptions
         {
             Duration = duration,
+            // An entry read from Redis keeps the expiration written in it; this caps it, so a forged or skewed one
+            // is never fresh in memory for longer than the policy allows.
+            MemoryCacheDuration = duration,
             // A hit past Ttl (inside the window) starts one background call, FusionCache's eager refresh.
             EagerRefreshThreshold = staleWhileRevalidate > TimeSpan.Zero ? (float)(ttl / duration) : null,
             IsFailSafeEnabled = staleIfError > staleWhileRevalidate,
@@ -63,6 +67,9 @@ internal sealed class ResponseCachePolicy
 
     /// <summary>Whether a request with <c>Authorization</c> uses the cache (the header then in the key).</summary>
     public bool CacheAuthorized { get; }
+
+    /// <summary>Whether answers are stored although the downstream said <c>no-store</c>, <c>no-cache</c> or <c>private</c>, or set a cookie.</summary>
+    public bool IgnoreCacheControl { get; }
 
     public FusionCacheEntryOptions EntryOptions { get; }
 }

@@ -20,4 +20,12 @@ public sealed record SourceCacheOptions
 
     /// <summary>Propagated request headers whose values are part of the key; each must be one the source's cluster receives.</summary>
     public List<string> VaryBy { get; init; } = [];
+
+    /// <summary>
+    /// Stores answers whatever the downstream says about caching them. Without it an answer with
+    /// <c>Cache-Control: no-store</c>, <c>no-cache</c> or <c>private</c>, or with <c>Set-Cookie</c>, is given to the
+    /// request that made the call and not stored.
+    /// </summary>
+    /// <value>Defaults to false.</value>
+    public bool IgnoreCacheControl { get; init; }
 }

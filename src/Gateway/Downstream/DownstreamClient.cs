@@ -159,7 +159,7 @@ internal sealed class DownstreamClient
             return DownstreamResponse.Failed(status, ResponseProblem.NotJson, null, destination);
         }
 
-        return DownstreamResponse.Ok(status, body, destination);
+        return DownstreamResponse.Ok(status, body, destination, StoreDirectives.Forbidden(response));
     }
 
     private static TimeSpan? RetryAfterOf(HttpResponseMessage response, TimeProvider timeProvider)

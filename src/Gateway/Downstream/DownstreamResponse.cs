@@ -29,6 +29,9 @@ internal sealed class DownstreamResponse : IDisposable
     /// <summary>Id of the destination that answered.</summary>
     public string? Destination { get; }
 
+    /// <summary>Why a shared cache must not keep this answer (<see cref="StoreDirectives"/>), or null when it may.</summary>
+    public string? StoreForbidden { get; private init; }
+
     public bool IsSuccess => Problem == ResponseProblem.None;
 
     /// <summary>A status that says "try again" (408, 429, 5xx): retried and counted by the breaker.</summary>
@@ -42,7 +45,8 @@ internal sealed class DownstreamResponse : IDisposable
     /// <summary>A proxied request the breaker counts as a success.</summary>
     public static readonly DownstreamResponse ProxiedSuccess = new(StatusCodes.Status200OK, ResponseProblem.None, null, null, null);
 
-    public static DownstreamResponse Ok(int status, PooledBody body, string? destination) => new(status, ResponseProblem.None, body, null, destination);
+    public static DownstreamResponse Ok(int status, PooledBody body, string? destination, string? storeForbidden = null) =>
+        new(status, ResponseProblem.None, body, null, destination) { StoreForbidden = storeForbidden };
 
     public static DownstreamResponse Failed(int status, ResponseProblem problem, TimeSpan? retryAfter, string? destination) =>
         new(status, problem, null, retryAfter, destination);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Gateway.Downstream;
+using Gateway.Logging;
 using ZiggyCreatures.Caching.Fusion.Internals;
 using ZiggyCreatures.Caching.Fusion.Internals.Distributed;
 using ZiggyCreatures.Caching.Fusion.Serialization;
@@ -13,12 +14,32 @@ namespace Gateway.Caching.Redis;
 /// int64), FusionCache's timestamp, logical expiration and eager expiration (ticks, int64 each), size (int64, -1 none).
 /// Tags, ETag, last-modified and priority are not used by the gateway and not stored.
 /// </summary>
+/// <remarks>
+/// Whoever can write to the Redis can write any bytes under the gateway's keys, so nothing read back is trusted: an
+/// entry is taken only when it is exactly what <see cref="Encode"/> writes for an answer the gateway would have
+/// stored (<see cref="Check"/>). Anything else is absent: a miss, never kept in memory, overwritten by the next call.
+/// </remarks>
 internal sealed class CachedResponseSerializer : IFusionCacheSerializer
 {
     private const byte Version = 1;
     private const int HeaderLength = 46;
     private const byte Stale = 1;
     private const byte HasEager = 2;
+
+    // An entry written by another instance whose clock is ahead may say it was loaded a little after it was stored.
+    private static readonly long ClockSkewTicks = TimeSpan.FromMinutes(1).Ticks;
+
+    private readonly long _maxBytes;
+    private readonly ILogger? _logger;
+    private readonly LogThrottle? _invalid;
+
+    /// <param name="maxBytes">The most one entry may be charged in memory (<c>Gateway:Cache:MaxBytes</c>): a larger one would never be kept.</param>
+    public CachedResponseSerializer(long maxBytes = long.MaxValue, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        _maxBytes = maxBytes;
+        _logger = logger;
+        _invalid = logger is null ? null : new LogThrottle(timeProvider ?? TimeProvider.System, LogThrottle.DefaultWindow);
+    }
 
     public byte[] Serialize<T>(T? obj) => obj is FusionCacheDistributedEntry<CachedResponse> entry
         ? Encode(entry)
@@ -31,8 +52,17 @@ internal sealed class CachedResponseSerializer : IFusionCacheSerializer
             throw new NotSupportedException($"only cached responses are stored in Redis, not {typeof(T)}");
         }
 
-        // Anything this version did not write is treated as absent: the next call overwrites it.
-        return TryDecode(data, out var entry) ? (T)(object)entry : default;
+        if (TryDecode(data, _maxBytes, out var entry, out var problem))
+        {
+            return (T)(object)entry;
+        }
+
+        if (_logger is not null && _invalid!.TryEnter(out var suppressed))
+        {
+            Log.SharedResponseInvalid(_logger, problem, suppressed);
+        }
+
+        return default;
     }
 
     public ValueTask<byte[]> SerializeAsync<T>(T? obj, CancellationToken token = default) => ValueTask.FromResult(Serialize(obj));
@@ -62,17 +92,18 @@ internal sealed class CachedResponseSerializer : IFusionCacheSerializer
         return bytes;
     }
 
-    public static bool TryDecode(byte[] bytes, out FusionCacheDistributedEntry<CachedResponse> entry)
+    /// <summary>Reads an entry back; false, with what is wrong with it, when it is not one <see cref="Encode"/> writes for an answer the gateway stores.</summary>
+    public static bool TryDecode(byte[] bytes, long maxBytes, out FusionCacheDistributedEntry<CachedResponse> entry, out string problem)
     {
         entry = null!;
-        var span = bytes.AsSpan();
-        if (span.Length < HeaderLength || span[0] != Version)
+        problem = Check(bytes, maxBytes);
+        if (problem.Length > 0)
         {
             return false;
         }
 
+        var span = bytes.AsSpan();
         var flags = span[1];
-        var size = BinaryPrimitives.ReadInt64LittleEndian(span[38..]);
         var response = CachedResponse.Stored(
             BinaryPrimitives.ReadInt32LittleEndian(span[2..]),
             new SharedBody(span[HeaderLength..].ToArray()),
@@ -82,7 +113,7 @@ internal sealed class CachedResponseSerializer : IFusionCacheSerializer
             (flags & HasEager) != 0 ? BinaryPrimitives.ReadInt64LittleEndian(span[30..]) : null,
             null,
             null,
-            size >= 0 ? size : null,
+            BinaryPrimitives.ReadInt64LittleEndian(span[38..]),
             null);
         entry = new FusionCacheDistributedEntry<CachedResponse>(
             response,
@@ -91,5 +122,69 @@ internal sealed class CachedResponseSerializer : IFusionCacheSerializer
             null!,
             metadata);
         return true;
+    }
+
+    /// <summary>What is wrong with <paramref name="bytes"/> as a stored answer; empty when nothing is.</summary>
+    private static string Check(ReadOnlySpan<byte> bytes, long maxBytes)
+    {
+        if (bytes.Length < HeaderLength)
+        {
+            return $"{bytes.Length} bytes, shorter than the {HeaderLength}-byte header";
+        }
+
+        if (bytes[0] != Version)
+        {
+            return $"format version {bytes[0]}, not {Version}";
+        }
+
+        var flags = bytes[1];
+        if ((flags & ~(Stale | HasEager)) != 0)
+        {
+            return $"unknown flags {flags}";
+        }
+
+        // Only a 2xx answer with a JSON body is ever stored.
+        var status = BinaryPrimitives.ReadInt32LittleEndian(bytes[2..]);
+        if (status is < 200 or > 299)
+        {
+            return $"status {status}";
+        }
+
+        var body = bytes[HeaderLength..];
+        var size = BinaryPrimitives.ReadInt64LittleEndian(bytes[38..]);
+        var charged = (long)body.Length + CachedResponse.EntryOverhead;
+
+        // The size is what the memory level charges for the entry: it must be the one the body makes, and fit the cache.
+        if (size != charged)
+        {
+            return $"size {size} for a {body.Length}-byte body (expected {charged})";
+        }
+
+        if (charged > maxBytes)
+        {
+            return $"a {body.Length}-byte body, larger than Gateway:Cache:MaxBytes allows";
+        }
+
+        var timestamp = BinaryPrimitives.ReadInt64LittleEndian(bytes[14..]);
+        var expiration = BinaryPrimitives.ReadInt64LittleEndian(bytes[22..]);
+        if (timestamp <= 0 || timestamp > DateTimeOffset.MaxValue.UtcTicks || expiration < timestamp || expiration > DateTimeOffset.MaxValue.UtcTicks)
+        {
+            return $"timestamp {timestamp} and expiration {expiration} out of order or range";
+        }
+
+        if ((flags & HasEager) != 0 && BinaryPrimitives.ReadInt64LittleEndian(bytes[30..]) is var eager && (eager < timestamp || eager > expiration))
+        {
+            return $"eager expiration {eager} outside the entry's life";
+        }
+
+        // Loaded before it was stored (allowing for another instance's clock), and after 1970.
+        var loadedAtMs = BinaryPrimitives.ReadInt64LittleEndian(bytes[6..]);
+        if (loadedAtMs < 0 || loadedAtMs > (timestamp + ClockSkewTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMillisecond)
+        {
+            return $"loaded at {loadedAtMs} ms, not before the entry was stored";
+        }
+
+        // Exactly one JSON value in valid UTF-8, nothing before or after it: the envelope copies these bytes verbatim.
+        return ResponseBody.IsJson(body) ? "" : "the body is not one well-formed JSON value";
     }
 }

@@ -21,7 +21,7 @@ internal sealed class RedisResponseCacheSharing(RedisConnection connection, ILog
     /// <summary>After a Redis error the response cache does not try Redis again for this long (memory and downstream only).</summary>
     public static readonly TimeSpan CircuitBreakerDuration = TimeSpan.FromSeconds(3);
 
-    public ILogger<FusionCache> Logger { get; } = loggerFactory.CreateLogger<FusionCache>();
+    public ILogger<FusionCache> Logger { get; } = new RedisTroubleLogger<FusionCache>(loggerFactory.CreateLogger<FusionCache>());
 
     public void Configure(FusionCacheOptions options)
     {
@@ -31,22 +31,34 @@ internal sealed class RedisResponseCacheSharing(RedisConnection connection, ILog
         options.BackplaneCircuitBreakerDuration = CircuitBreakerDuration;
         // Start-up never waits for Redis: the backplane subscribes in the background.
         options.WaitForInitialBackplaneSubscribe = false;
-        options.EnableAutoRecovery = true;
-        // Redis trouble is logged by the connection (throttled); FusionCache's own lines stay below Warning.
+
+        // No auto-recovery: its queue keeps an item per key whose write or notification failed, for the entry's whole
+        // Duration and by default without a bound, and once bounded it sorts the whole queue on every add. What it
+        // would re-send is worth little here: a missed write costs another instance one call, a missed notification
+        // leaves it a copy no older than its own Ttl allows.
+        options.EnableAutoRecovery = false;
+
+        // Redis trouble is logged by the connection (throttled), a failing downstream by the source failure log
+        // (throttled); FusionCache's per-operation lines stay at Debug (RedisTroubleLogger takes those with no option).
         options.DistributedCacheErrorsLogLevel = LogLevel.Debug;
         options.DistributedCacheSyntheticTimeoutsLogLevel = LogLevel.Debug;
         options.BackplaneErrorsLogLevel = LogLevel.Debug;
         options.BackplaneSyntheticTimeoutsLogLevel = LogLevel.Debug;
+        options.SerializationErrorsLogLevel = LogLevel.Debug;
+        options.FactoryErrorsLogLevel = LogLevel.Debug;
+        options.FactorySyntheticTimeoutsLogLevel = LogLevel.Debug;
+        options.FailSafeActivationLogLevel = LogLevel.Debug;
+        options.EventHandlingErrorsLogLevel = LogLevel.Debug;
     }
 
-    public void Attach(IFusionCache cache)
+    public void Attach(IFusionCache cache, long maxBytes, TimeProvider timeProvider)
     {
         var distributed = new ConnectedOnlyDistributedCache(
             new RedisCache(Options.Create(new RedisCacheOptions { ConnectionMultiplexerFactory = connection.ConnectAsync })),
             connection);
-        cache.SetupDistributedCache(distributed, new CachedResponseSerializer());
+        cache.SetupDistributedCache(distributed, new CachedResponseSerializer(maxBytes, timeProvider, loggerFactory.CreateLogger<CachedResponseSerializer>()));
         cache.SetupBackplane(new RedisBackplane(
             Options.Create(new RedisBackplaneOptions { ConnectionMultiplexerFactory = connection.ConnectAsync }),
-            loggerFactory.CreateLogger<RedisBackplane>()));
+            new RedisTroubleLogger<RedisBackplane>(loggerFactory.CreateLogger<RedisBackplane>())));
     }
 }
