@@ -10,8 +10,8 @@
 # (hits), a cached source answering 500 and one past its 100 ms timeout (distinct keys, not stored), one answering 404,
 # a pass-through route (another path each time) and one past its 100 ms Timeout, a path nothing serves, and a source from
 # the shared dataset. Every 10 s it reads the gateway's VmRSS/VmHWM (/proc) and its managed heap (its own /metrics:
-# dotnet_gc_last_collection_heap_size_bytes, before and after a full collection asked for through the runtime's
-# diagnostics port, as dotnet-gcdump does).
+# dotnet_gc_last_collection_heap_size_bytes less its fragmentation, before and after a full collection asked for through
+# the runtime's diagnostics port, as dotnet-gcdump does: the live heap).
 #
 # Targets: after the first two minutes the live heap's least-squares slope < 1 % of its mean a minute; peak RSS (VmHWM)
 # < MaxBytes + 1.3 x idle RSS (read after the first answers, before any load).

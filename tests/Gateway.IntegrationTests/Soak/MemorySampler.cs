@@ -17,8 +17,9 @@ internal sealed record MemorySample(TimeSpan At, long RssBytes, long PeakRssByte
 /// <summary>
 /// Reads the gateway's memory from outside, as an operator would. Resident memory from <c>/proc/{pid}/status</c>
 /// (<c>VmRSS</c>, and <c>VmHWM</c>, its peak so far). The managed heap from the gateway's own Prometheus <c>/metrics</c>
-/// (the runtime's <c>System.Runtime</c> meter): the sum over generations of <c>dotnet_gc_last_collection_heap_size_bytes</c>,
-/// the heap as the last collection left it. That figure saws up and down with the full collections (a body evicted from
+/// (the runtime's <c>System.Runtime</c> meter): the sum over generations of <c>dotnet_gc_last_collection_heap_size_bytes</c>
+/// less <c>dotnet_gc_last_collection_heap_fragmentation_size_bytes</c> (free space between objects, which a sweeping
+/// collection leaves and a compacting one does not), the objects as the last collection left them. That figure saws up and down with the full collections (a body evicted from
 /// the cache after it reached gen2 stays counted until the next one), too much for a slope over a minute; so each sample
 /// then asks the runtime for a full blocking collection through its diagnostics port (an EventPipe session with the
 /// <c>GCHeapCollect</c> keyword, as <c>dotnet-gcdump</c> does) and reads the same series again: the live heap.
@@ -26,6 +27,7 @@ internal sealed record MemorySample(TimeSpan At, long RssBytes, long PeakRssByte
 internal sealed class MemorySampler(int processId, HttpClient metrics)
 {
     private const string HeapSeries = "dotnet_gc_last_collection_heap_size_bytes{";
+    private const string FragmentationSeries = "dotnet_gc_last_collection_heap_fragmentation_size_bytes{";
     private const string CommittedSeries = "dotnet_gc_last_collection_memory_committed_size_bytes{";
     private const string CollectionsSeries = "dotnet_gc_collections_total{";
     private const long GCHeapCollectKeyword = 0x800000;
@@ -98,6 +100,10 @@ internal sealed class MemorySampler(int processId, HttpClient metrics)
             {
                 heap += Value(line);
                 heapSeries++;
+            }
+            else if (line.StartsWith(FragmentationSeries, StringComparison.Ordinal))
+            {
+                heap -= Value(line);
             }
             else if (line.StartsWith(CommittedSeries, StringComparison.Ordinal))
             {
