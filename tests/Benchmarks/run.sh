@@ -45,12 +45,19 @@
 #     overload     /agg/fast past the knee, with and without Gateway:RateLimiting:MaxConcurrentRequests; its
 #                  own gateways, load from hey -o csv so that 200s and 503s are timed apart; runs last,
 #                  after the table (see tests/Benchmarks/overload.sh). BENCH_ONLY=overload runs only it.
+#     soak         memory proven bounded: 600 s (BENCH_SOAK_SECONDS) of mixed traffic with Redis on (distinct cache
+#                  keys, hits, failing and timing-out sources, 404s, routes, a shared dataset) against a gateway of its
+#                  own, its RSS and live heap sampled every 10 s; the driver is the integration test
+#                  Gateway.IntegrationTests.Soak.SoakTests (CI runs it for 60 s with generous bounds), run here in
+#                  Release with the issue's bounds (see tests/Benchmarks/soak.sh). Not part of the default run (over
+#                  11 minutes): BENCH_ONLY=soak or BENCH_SCENARIOS=soak runs only it; named with others, it runs last.
 #
 # Targets: fast: requests/s >= 1.0x baseline, CPU/request <= 0.9x, RSS <= 0.8x; staggered: p99 <= 66 ms;
 # hang: p99 <= 210 ms; passthrough: requests/s >= 0.9x plain YARP and p99 within 1 ms of it;
 # resilient: requests/s >= 0.95x fast; nginx: CPU/request <= 0.9x baseline; hang_h2c: p99 <= 210 ms;
 # cached: requests/s >= 3x /agg/fast; cached_baseline: requests/s >= 1.2x baseline;
-# cache_memory: RSS after the run <= 1.2 x (MaxBytes + idle RSS); telemetry: requests/s >= 0.9x telemetry off.
+# cache_memory: RSS after the run <= 1.2 x (MaxBytes + idle RSS); telemetry: requests/s >= 0.9x telemetry off;
+# soak: live heap slope after the first 2 minutes < 1 %/min, peak RSS < MaxBytes + 1.3 x idle RSS.
 #
 # The datasets of /agg/cached load in the background after start: before any load the script polls
 # /agg/cached (bounded by BENCH_STARTUP_TIMEOUT) until all three sources answer ok.
@@ -78,7 +85,9 @@
 #     BENCH_CACHE_BODY_BYTES=16384  size of each body cache_memory stores (the downstream's /bytes/{n})
 #     BENCH_KEEP=1              keep the temp dir (generated config, server logs, raw wrk output)
 #     BENCH_SCENARIOS="a b"     measure only these scenarios, overload included only when named (every server is still started and checked;
-#                               the targets of the others say "not run"), e.g. BENCH_SCENARIOS=telemetry
+#                               the targets of the others say "not run"), e.g. BENCH_SCENARIOS=telemetry; soak only when named
+#     BENCH_SOAK_SECONDS=600 BENCH_SOAK_RATE=1500 BENCH_SOAK_CONCURRENCY=32 BENCH_SOAK_MAX_MIB=64 BENCH_SOAK_BODY_BYTES=8192
+#     BENCH_SOAK_ARTIFACTS=DIR  the soak scenario's settings and where its series go (see tests/Benchmarks/soak.sh)
 #
 # What it does:
 #   1. checks that wrk and nginx are installed; when one is not and we are root with apt-get, installs
@@ -193,6 +202,9 @@ log() { printf '[bench] %s\n' "$*" >&2; }
 # The overload scenario (its own steps and table), sourced: it uses the helpers below.
 # shellcheck source=tests/Benchmarks/overload.sh
 source tests/Benchmarks/overload.sh
+# The soak scenario (its own gateway, Redis and driver: an integration test), sourced likewise.
+# shellcheck source=tests/Benchmarks/soak.sh
+source tests/Benchmarks/soak.sh
 
 die() {
     printf '[bench] ERROR: %s\n' "$*" >&2
@@ -265,11 +277,14 @@ require_tools() {
         local scenario known
         for scenario in $BENCH_SCENARIOS; do
             known=0
-            for s in "${ALL_SCENARIOS[@]}" overload; do [[ $s == "$scenario" ]] && known=1; done
-            ((known)) || die "BENCH_SCENARIOS: unknown scenario '$scenario' (known: ${ALL_SCENARIOS[*]} overload)"
+            for s in "${ALL_SCENARIOS[@]}" overload soak; do [[ $s == "$scenario" ]] && known=1; done
+            ((known)) || die "BENCH_SCENARIOS: unknown scenario '$scenario' (known: ${ALL_SCENARIOS[*]} overload soak)"
         done
-        # overload is not a table scenario: it runs after the table (see the end of main).
-        read -r -a SCENARIOS <<<"${BENCH_SCENARIOS//overload/}"
+        # overload and soak are not table scenarios: they run after the table (see the end of main).
+        local table=" $BENCH_SCENARIOS "
+        table=${table// overload / }
+        table=${table// soak / }
+        read -r -a SCENARIOS <<<"$table"
     fi
 }
 
@@ -1205,6 +1220,14 @@ main() {
     CLK_TCK=$(getconf CLK_TCK)
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/gateway-bench.XXXXXX")
 
+    # The soak alone (BENCH_ONLY=soak, or BENCH_SCENARIOS naming only it) needs none of the table's servers.
+    if [[ ${BENCH_ONLY:-} == soak || -n ${BENCH_SCENARIOS:-} && -z ${SCENARIOS[*]} && " $BENCH_SCENARIOS " != *" overload "* ]]; then
+        sample_idle_load
+        soak_run
+        soak_print
+        return 0
+    fi
+
     if [[ ${BENCH_ONLY:-} == overload ]]; then
         [[ ${BENCH_NO_BUILD:-0} == 1 ]] || { build_one src/Gateway; build_one tests/Benchmarks/Downstream; }
         sample_idle_load
@@ -1245,6 +1268,12 @@ main() {
     if [[ -z ${BENCH_SCENARIOS:-} || " $BENCH_SCENARIOS " == *" overload "* ]]; then
         overload_run
         overload_print
+    fi
+
+    # The soak only when named (it takes over 11 minutes), after everything else.
+    if [[ " ${BENCH_SCENARIOS:-} " == *" soak "* ]]; then
+        soak_run
+        soak_print
     fi
 }
 

@@ -43,6 +43,9 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The gateway's process id (<c>dotnet Gateway.dll</c> runs the gateway in the process it starts).</summary>
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the gateway; <paramref name="environment"/> entries with a null value are removed.</summary>
