@@ -68,6 +68,13 @@ internal sealed class DownstreamRegistry
                     errors.Add($"{key}:Destinations:{destinationId}:Address: '{AddressRedaction.Redact(destination.Address)}' is not an absolute http(s) address without query");
                     valid = false;
                 }
+                else if (uri.UserInfo.Length > 0)
+                {
+                    // HttpClient never sends an address's user information; YARP writes the address into its log lines.
+                    errors.Add($"{key}:Destinations:{destinationId}:Address: '{AddressRedaction.Redact(destination.Address)}' holds credentials, "
+                        + "which the HTTP client does not send and the logs would show; send them in a header instead (a route's RequestHeader transform)");
+                    valid = false;
+                }
             }
 
             if (cluster.Destinations.Count == 0)

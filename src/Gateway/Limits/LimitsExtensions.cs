@@ -19,7 +19,7 @@ public static class LimitsExtensions
         var services = builder.Services;
         var configuration = builder.Configuration;
         builder.WebHost.ConfigureKestrel(kestrel => KestrelLimits.Apply(kestrel, configuration));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, ServerHeaderRemoval>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, BackendHeaderRemoval>());
 
         services.AddOptions<ForwardedHeadersOptions>().Configure<AggregationCatalog>((options, catalog) =>
         {

@@ -32,7 +32,6 @@ public sealed partial class ComposeStackTests(ITestOutputHelper output)
         // The stack as compose runs it: the embedded demo serves the downstreams. The machine running the tests is
         // shared and noisy: the required demo calls get seconds instead of 800 ms, so that a slow moment is not
         // counted as a request lost to the restart.
-        config["Demo"] = new JsonObject { ["Enabled"] = true };
         config["Gateway"]!["Downstreams"]!["users"]!["Timeout"] = "5s";
         foreach (var aggregate in config["Gateway"]!["Aggregates"]!.AsObject())
         {

@@ -18,7 +18,7 @@ namespace Gateway.IntegrationTests.Deploy;
 public sealed partial class ComposeStackTests
 {
     private const string NginxConf = "deploy/compose/nginx.conf";
-    private const string GatewayJson = "deploy/k8s/gateway.json";
+    private const string GatewayJson = "deploy/compose/gateway.json";
     private const string Aggregate = "api/users/42";
 
     [Fact]

@@ -122,7 +122,7 @@ public sealed partial class ManifestTests
             var environment = Environment(gateway);
             Assert.Equal(ImageConfigPath, environment[GatewayConfigurationExtensions.ConfigVariable]);
             var mounted = gateway["volumes"]!.AsArray().Select(v => v.Text("volume").Split(':')).Single(v => v[1] == ImageConfigPath);
-            Assert.Equal(Path.GetFullPath(Repository.PathOf($"{K8s}/gateway.json")), Path.GetFullPath(Path.Combine(Repository.PathOf("deploy"), mounted[0])));
+            Assert.Equal(Path.GetFullPath(Repository.PathOf("deploy/compose/gateway.json")), Path.GetFullPath(Path.Combine(Repository.PathOf("deploy"), mounted[0])));
 
             // The collector's OTLP gRPC receiver, by its compose name and port.
             var otlp = new Uri(environment["OTEL_EXPORTER_OTLP_ENDPOINT"]);
@@ -154,20 +154,72 @@ public sealed partial class ManifestTests
     }
 
     [Fact]
-    public async Task Configuration_MountedByKubernetesAndCompose_IsAcceptedByTheGatewayAndServesTheDemo()
+    public async Task Configuration_MountedByCompose_IsAcceptedByTheGatewayAndServesTheDemo()
     {
         // The gateway's own start-up validation: an unknown or misspelt key, a bad duration, an unknown cluster
         // all stop it with exit code 2 before it listens. Redis (gateway-redis) is not reachable here; start-up
         // and requests never wait for it.
-        await using var gateway = GatewayProcess.Start(["--config", Repository.PathOf($"{K8s}/gateway.json"), "--urls", "http://127.0.0.1:0"]);
-        var listening = gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(30));
-        await Poll.UntilAsync(() => listening.IsCompleted || gateway.HasExited, "the gateway listening or exiting", TimeSpan.FromSeconds(30));
-        Assert.False(gateway.HasExited, $"the gateway refused the configuration: {gateway}");
+        var file = MountedFile(Yaml.Document(Compose)["services"]!["gateway-1"]!, ImageConfigPath);
+        await using var gateway = await StartListeningAsync(Repository.PathOf(file));
 
-        using var client = new HttpClient { BaseAddress = await listening };
+        using var client = new HttpClient { BaseAddress = gateway.Address };
         using var answer = await Poll.UntilAsync(() => client.GetAsync(new Uri("api/users/42", UriKind.Relative)), r => r.StatusCode == HttpStatusCode.OK, "the demo aggregate answering 200");
         using var ready = await Poll.UntilAsync(() => client.GetAsync(new Uri(HealthExtensions.ReadyPath.TrimStart('/'), UriKind.Relative)), r => r.StatusCode == HttpStatusCode.OK, "ready", TimeSpan.FromSeconds(20));
-        Assert.Contains("Gateway configuration read from", gateway.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Gateway configuration read from", gateway.Process.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Configuration_MountedByKubernetes_IsAcceptedWithTheDemoOff()
+    {
+        // Production-shaped: no demo (it would be public and exempt from the limits); the clusters name Kubernetes
+        // services, here replaced by a loopback port that refuses, so that nothing is looked up outside the machine.
+        var config = JsonNode.Parse(Repository.Read($"{K8s}/gateway.json"))!;
+        Assert.False(config["Demo"]?["Enabled"]?.GetValue<bool>() ?? false, "deploy/k8s/gateway.json enables the demo");
+        foreach (var cluster in config["ReverseProxy"]!["Clusters"]!.AsObject())
+        {
+            Assert.Null(cluster.Value!["Metadata"]?["DemoSelf"]);
+            foreach (var destination in cluster.Value!["Destinations"]!.AsObject())
+            {
+                Assert.DoesNotContain("127.0.0.1", destination.Value!["Address"].Text("Address"), StringComparison.Ordinal);
+                destination.Value!["Address"] = "http://127.0.0.1:1/";
+            }
+        }
+
+        var path = Path.Combine(Directory.CreateTempSubdirectory("gateway-k8s-").FullName, "gateway.json");
+        await File.WriteAllTextAsync(path, config.ToJsonString());
+        await using var gateway = await StartListeningAsync(path);
+
+        using var client = new HttpClient { BaseAddress = gateway.Address };
+        using var live = await client.GetAsync(new Uri(HealthExtensions.LivePath.TrimStart('/'), UriKind.Relative));
+        using var demo = await client.GetAsync(new Uri("demo/users/42", UriKind.Relative));
+        using var aggregate = await client.GetAsync(new Uri("api/users/42", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, demo.StatusCode);
+        // Its required source's downstream refuses: an honest answer, not the demo's.
+        Assert.Equal(HttpStatusCode.BadGateway, aggregate.StatusCode);
+    }
+
+    private static async Task<ListeningGateway> StartListeningAsync(string configPath)
+    {
+        var gateway = GatewayProcess.Start(["--config", configPath, "--urls", "http://127.0.0.1:0"]);
+        try
+        {
+            var listening = gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(30));
+            await Poll.UntilAsync(() => listening.IsCompleted || gateway.HasExited, "the gateway listening or exiting", TimeSpan.FromSeconds(30));
+            Assert.False(gateway.HasExited, $"the gateway refused the configuration: {gateway}");
+            return new ListeningGateway(gateway, await listening);
+        }
+        catch
+        {
+            await gateway.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed record ListeningGateway(GatewayProcess Process, Uri Address) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Process.DisposeAsync();
     }
 
     [Fact]

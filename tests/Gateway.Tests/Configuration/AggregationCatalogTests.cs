@@ -131,6 +131,20 @@ public sealed class AggregationCatalogTests
         Assert.DoesNotContain("hunter2", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http://admin:hunter2@users.test/")]
+    [InlineData("https://hunter2@users.test:8443/api/")]
+    public void Load_ValidAddressWithCredentials_IsRefusedWithoutShowingThem(string address)
+    {
+        var errors = Errors($$"""{ "ReverseProxy": { "Clusters": { "users": { "Destinations": { "a": { "Address": "{{address}}" } } } } } }""");
+
+        var error = Assert.Single(errors);
+        Assert.StartsWith("ReverseProxy:Clusters:users:Destinations:a:Address: '", error, StringComparison.Ordinal);
+        Assert.Contains("holds credentials", error, StringComparison.Ordinal);
+        Assert.Contains("://***@users.test", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", error, StringComparison.Ordinal);
+    }
+
     private static AggregationCatalog WithProxyValue(string key, string value)
     {
         var configuration = new ConfigurationBuilder()
