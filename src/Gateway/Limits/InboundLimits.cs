@@ -23,6 +23,12 @@ internal sealed record InboundLimits
 
     public int? MaxConcurrentRequests { get; init; }
 
+    /// <summary>The default of <c>Gateway:RateLimiting:SocketSendBufferBytes</c>.</summary>
+    public const int DefaultSocketSendBufferBytes = 64 * 1024;
+
+    /// <summary>The send buffer set on each client connection; 0 leaves the operating system's.</summary>
+    public int SocketSendBufferBytes { get; init; } = DefaultSocketSendBufferBytes;
+
     /// <summary>The CORS policy; null when no origin is allowed (no CORS headers at all).</summary>
     public GatewayCors? Cors { get; init; }
 
@@ -61,12 +67,19 @@ internal sealed record InboundLimits
             errors.Add($"Gateway:RateLimiting:MaxConcurrentRequests: must be at least 1 (was {limits.MaxConcurrentRequests})");
         }
 
+        var sendBuffer = limits.SocketSendBufferBytes ?? DefaultSocketSendBufferBytes;
+        if (sendBuffer is not 0 and (< 4096 or > 16 * 1024 * 1024))
+        {
+            errors.Add($"Gateway:RateLimiting:SocketSendBufferBytes: must be 0 (the operating system's autotuning) or between 4096 and 16777216 bytes (was {sendBuffer})");
+        }
+
         return new InboundLimits
         {
             TrustedAddresses = addresses,
             TrustedNetworks = networks,
             PerClient = FixedWindowLimit.From(limits.PerClient, "Gateway:RateLimiting:PerClient", errors),
             MaxConcurrentRequests = limits.MaxConcurrentRequests,
+            SocketSendBufferBytes = sendBuffer,
             Cors = GatewayCors.Create(options.Cors, errors),
         };
     }

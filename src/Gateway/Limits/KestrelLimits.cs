@@ -24,7 +24,7 @@ internal static class KestrelLimits
         ("RequestHeadersTimeout", typeof(TimeSpan), l => l.RequestHeadersTimeout = TimeSpan.FromSeconds(30)),
         ("KeepAliveTimeout", typeof(TimeSpan), l => l.KeepAliveTimeout = TimeSpan.FromSeconds(130)),
         ("MinRequestBodyDataRate", typeof(MinDataRate), l => l.MinRequestBodyDataRate = new MinDataRate(240, TimeSpan.FromSeconds(5))),
-        ("MinResponseDataRate", typeof(MinDataRate), l => l.MinResponseDataRate = new MinDataRate(240, TimeSpan.FromSeconds(5))),
+        ("MinResponseDataRate", typeof(MinDataRate), l => l.MinResponseDataRate = new MinDataRate(32 * 1024, TimeSpan.FromSeconds(5))),
     ];
 
     /// <summary>

@@ -2,6 +2,7 @@ using Gateway.Aggregation;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Transforms.Builder;
 
@@ -19,6 +20,8 @@ public static class LimitsExtensions
         var services = builder.Services;
         var configuration = builder.Configuration;
         builder.WebHost.ConfigureKestrel(kestrel => KestrelLimits.Apply(kestrel, configuration));
+        services.AddOptions<KestrelServerOptions>().Configure<AggregationCatalog>((kestrel, catalog) =>
+            SendBufferCap.Apply(kestrel, catalog.Limits.SocketSendBufferBytes));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, BackendHeaderRemoval>());
 
         services.AddOptions<ForwardedHeadersOptions>().Configure<AggregationCatalog>((options, catalog) =>

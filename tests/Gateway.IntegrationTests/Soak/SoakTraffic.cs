@@ -72,9 +72,11 @@ internal sealed class SoakTraffic(IReadOnlyList<TrafficKind> kinds, SoakSettings
                         return;
                     }
 
-                    if (due > clock.Elapsed)
+                    // The clock read once: read twice, the second reading may pass the first and the wait go negative.
+                    var wait = due - clock.Elapsed;
+                    if (wait > TimeSpan.Zero)
                     {
-                        await Task.Delay(due - clock.Elapsed, cancellationToken);
+                        await Task.Delay(wait, cancellationToken);
                     }
                 }
 

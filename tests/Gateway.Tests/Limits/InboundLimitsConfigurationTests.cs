@@ -76,6 +76,8 @@ public sealed class InboundLimitsConfigurationTests
     [InlineData(""" "RateLimiting": { "PerClient": { "PermitLimit": 10, "Window": "0s" } } """, "Gateway:RateLimiting:PerClient:Window")]
     [InlineData(""" "RateLimiting": { "MaxConcurrentRequests": 0 } """, "Gateway:RateLimiting:MaxConcurrentRequests")]
     [InlineData(""" "RateLimiting": { "MaxConcurent": 10 } """, "Gateway:RateLimiting:MaxConcurent")]
+    [InlineData(""" "RateLimiting": { "SocketSendBufferBytes": 100 } """, "Gateway:RateLimiting:SocketSendBufferBytes")]
+    [InlineData(""" "RateLimiting": { "SocketSendBufferBytes": -1 } """, "Gateway:RateLimiting:SocketSendBufferBytes")]
     [InlineData(""" "Cors": { "AllowedOrigins": [ "https://app.example.test/" ] } """, "Gateway:Cors:AllowedOrigins:0")]
     [InlineData(""" "Cors": { "AllowedOrigins": [ "app.example.test" ] } """, "Gateway:Cors:AllowedOrigins:0")]
     [InlineData(""" "Cors": { "AllowedOrigins": [ "*" ], "AllowCredentials": true } """, "Gateway:Cors:AllowCredentials")]

@@ -41,7 +41,9 @@ public sealed class KestrelLimitsTests
         Assert.Equal(TimeSpan.FromSeconds(130), limits.KeepAliveTimeout);
         Assert.Equal(240, limits.MinRequestBodyDataRate?.BytesPerSecond);
         Assert.Equal(TimeSpan.FromSeconds(5), limits.MinRequestBodyDataRate?.GracePeriod);
-        Assert.Equal(240, limits.MinResponseDataRate?.BytesPerSecond);
+        // The gateway's own, not Kestrel's 240 bytes/s: a reader slower than this is cut (with the send buffer cap).
+        Assert.Equal(32 * 1024, limits.MinResponseDataRate?.BytesPerSecond);
+        Assert.Equal(TimeSpan.FromSeconds(5), limits.MinResponseDataRate?.GracePeriod);
     }
 
     [Fact]
