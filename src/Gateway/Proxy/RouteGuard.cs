@@ -172,6 +172,7 @@ internal sealed class RouteTimer : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly long _startedAt;
     private readonly TimeSpan? _probeBudget;
+    private readonly CancellationToken _routeTimeout;
     private CancellationTokenSource _timer;
     private CancellationTokenRegistration _link;
     private CancellationTokenSource? _waived;
@@ -185,6 +186,8 @@ internal sealed class RouteTimer : IAsyncDisposable
         _startedAt = timeProvider.GetTimestamp();
         _probeBudget = probeBudget;
         ClientAborted = context.RequestAborted;
+        // ASP.NET Core's own timer for the route's Timeout, cancelled only by it (ClientAborted is too, and by the client).
+        _routeTimeout = context.Features.Get<IHttpRequestTimeoutFeature>()?.RequestTimeoutToken ?? CancellationToken.None;
         context.Features.Set(new RouteDeadline(_startedAt, budget));
         _timer = new CancellationTokenSource(budget, timeProvider);
         _link = ClientAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _timer);
@@ -195,8 +198,11 @@ internal sealed class RouteTimer : IAsyncDisposable
     /// <summary>The client's own token (with the route's <c>Timeout</c>, which ASP.NET Core enforces on it).</summary>
     public CancellationToken ClientAborted { get; }
 
-    /// <summary>The deadline passed (the client is still there).</summary>
-    public bool Passed => _timer.IsCancellationRequested && !ClientAborted.IsCancellationRequested;
+    /// <summary>
+    /// The deadline passed: this timer (the client still there), or ASP.NET Core's for the route's <c>Timeout</c>, which
+    /// is set to the same moment and may fire first.
+    /// </summary>
+    public bool Passed => (_timer.IsCancellationRequested && !ClientAborted.IsCancellationRequested) || _routeTimeout.IsCancellationRequested;
 
     /// <summary>
     /// As the half-open probe, a request whose deadline is the client's budget runs to the route's own <c>Timeout</c>

@@ -116,6 +116,34 @@ public sealed class RouteDeadlineTests
         await hung.Aborted.WaitAsync(Signal.Patience);
     }
 
+    [Fact]
+    public async Task Route_DownstreamHangsPastTheRoutesOwnTimeout_ClientGets504Not400()
+    {
+        await using var downstream = await StartDownstreamAsync();
+        var config = new GatewayConfig()
+            .Cluster("svc", downstream.BaseAddress)
+            .Route("svc", "svc", "/svc/{**rest}", configure: route =>
+            {
+                ToRest(route);
+                route["Timeout"] = "00:00:00.500";
+            });
+        await using var gateway = await TestGateway.StartAsync(config);
+        await SendAsync(gateway, "/svc/echo", budget: null);
+
+        // ASP.NET Core's request timeout and the gateway's deadline fire at the same moment: whichever cancels
+        // first, the client hears that the gateway gave up waiting (504), not that it left (400). Several tries,
+        // as the two race.
+        for (var i = 0; i < 5; i++)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            var answer = await SendAsync(gateway, "/svc/hang", budget: null);
+            stopwatch.Stop();
+
+            Assert.True(answer.StatusCode == HttpStatusCode.GatewayTimeout, $"try {i}: {answer}");
+            Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(5));
+        }
+    }
+
     private static GatewayConfig Config(TestDownstream downstream) =>
         new GatewayConfig()
             .Cluster("svc", downstream.BaseAddress)
