@@ -1,13 +1,9 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading.RateLimiting;
 using Gateway.Caching;
 using Gateway.Downstream;
 using Gateway.Telemetry;
 using Microsoft.Extensions.Primitives;
-using Microsoft.Net.Http.Headers;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -44,7 +40,7 @@ internal sealed partial class FanOutExecutor
             return SourceResult.Skipped($"not called: {{{missing!.Name}}} {reason}", SourceOutcome.Skipped);
         }
 
-        var key = ResponseKey(source, policy, path!, run.Request, out var headers);
+        var key = ResponseCacheKey.Create(source.Cluster, path!, policy, run.Request.Headers, run.Request.Authorization, out var headers);
         var call = new CachedCall(this, plan.Downstreams[index], plan.Messages[index], address, headers, source, run.SpanOf(index));
         var left = run.TimeLeft(started);
         SourceResult result;
@@ -63,48 +59,6 @@ internal sealed partial class FanOutExecutor
         GatewayMetrics.RecordCacheLookup("response", plan.Definition.Name, source.Name, result.CacheHit, result);
 
         return result;
-    }
-
-    // Cluster, expanded path and query, then each VaryBy header (and Authorization when allowed) with its value,
-    // length-prefixed so that no value can pass for another. The call carries only these headers: an answer
-    // kept for everyone with the same key must not depend on anything outside it. The key is stored hashed
-    // (cluster id, then SHA-256): it holds tokens and header values that must not sit readable in memory dumps
-    // or in the shared Redis, and a long query would otherwise make a long Redis key.
-    private static string ResponseKey(SourceDefinition source, ResponseCachePolicy policy, string path, AggregateRequest request, out KeyValuePair<string, StringValues>[] headers)
-    {
-        var key = new StringBuilder(source.Cluster.Length + path.Length + 16).Append(source.Cluster).Append('\n').Append(path);
-        List<KeyValuePair<string, StringValues>>? sent = null;
-        foreach (var name in policy.VaryBy)
-        {
-            var value = Find(request.Headers, name, ref sent);
-            AppendHeader(key, name, value);
-        }
-
-        if (policy.CacheAuthorized)
-        {
-            Find(request.Headers, HeaderNames.Authorization, ref sent);
-            AppendHeader(key, HeaderNames.Authorization, request.Authorization.ToString());
-        }
-
-        headers = sent is null ? [] : [.. sent];
-        return string.Concat(source.Cluster, ":", Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString()))));
-
-        static string Find(KeyValuePair<string, StringValues>[] selected, string name, ref List<KeyValuePair<string, StringValues>>? sent)
-        {
-            foreach (var header in selected)
-            {
-                if (header.Key.Equals(name, StringComparison.OrdinalIgnoreCase))
-                {
-                    (sent ??= []).Add(header);
-                    return header.Value.ToString();
-                }
-            }
-
-            return "";
-        }
-
-        static void AppendHeader(StringBuilder key, string name, string value) =>
-            key.Append('\n').Append(name.ToLowerInvariant()).Append(':').Append(value.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(value);
     }
 
     /// <summary>One cached source's downstream call: the same limit, pipeline and checks as a plain call, under the source's own timeout and shutdown only.</summary>

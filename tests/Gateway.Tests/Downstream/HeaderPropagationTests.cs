@@ -24,6 +24,24 @@ public sealed class HeaderPropagationTests
     }
 
     [Theory]
+    [InlineData("Connection")]
+    [InlineData("Keep-Alive")]
+    [InlineData("Proxy-Authenticate")]
+    [InlineData("Proxy-Authorization")]
+    [InlineData("Proxy-Connection")]   // not in RFC 9110's list, but old clients and proxies still send it
+    [InlineData("TE")]
+    [InlineData("Trailer")]
+    [InlineData("transfer-encoding")]
+    [InlineData("Upgrade")]
+    public void CheckConfigured_HopByHopHeader_IsRefusedNamingTheKey(string header)
+    {
+        // The only guard: Select sends what the configuration lists, and every list is checked here at start.
+        var errors = new List<string>();
+        Assert.False(HeaderPropagation.CheckConfigured(header, "Gateway:PropagateHeaders:0", errors));
+        Assert.Contains(errors, e => e.StartsWith($"Gateway:PropagateHeaders:0: '{header}' cannot be propagated", StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("a\u0001b")]
     [InlineData("\u0000")]
     [InlineData("a\u001fb")]
