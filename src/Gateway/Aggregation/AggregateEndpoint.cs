@@ -5,7 +5,7 @@ using Gateway.Telemetry;
 namespace Gateway.Aggregation;
 
 /// <summary>The request delegate of one aggregate: reads the request, runs the fan-out, writes the envelope.</summary>
-internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor executor, TimeProvider timeProvider)
+internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor executor, GatewayMetrics metrics, TimeProvider timeProvider)
 {
     /// <summary>Response header saying whether every source succeeded.</summary>
     public const string CompleteHeader = "X-Aggregate-Complete";
@@ -92,7 +92,7 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
         finally
         {
             var status = AnsweredStatus(context, threw);
-            GatewayMetrics.RecordAggregate(definition.Name, status, timeProvider.GetElapsedTime(started).TotalMilliseconds);
+            metrics.RecordAggregate(definition.Name, status, timeProvider.GetElapsedTime(started).TotalMilliseconds);
             GatewayActivities.EndAggregate(span, status, complete);
         }
     }

@@ -3,6 +3,7 @@ using Gateway.Configuration;
 using Gateway.Downstream;
 using Gateway.Limits;
 using Gateway.Shutdown;
+using Gateway.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gateway.Aggregation;
@@ -15,6 +16,8 @@ public static class AggregationExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AggregationCatalog>();
         services.TryAddSingleton<DownstreamClient>();
+        services.AddMetrics();
+        services.TryAddSingleton<GatewayMetrics>();
         services.TryAddSingleton(sp => new ResponseCache(
             sp.GetRequiredService<AggregationCatalog>().Options.Cache.MaxBytes,
             sp.GetRequiredService<TimeProvider>(),
@@ -24,6 +27,7 @@ public static class AggregationExtensions
             sp.GetRequiredService<DownstreamClient>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<FanOutExecutor>>(),
+            sp.GetRequiredService<GatewayMetrics>(),
             sp.GetRequiredService<AggregationCatalog>().Options.Deadline.MinBudget,
             // Not ApplicationStopping: requests in flight get the drain (Gateway:Shutdown:DrainTimeout) first.
             sp.GetRequiredService<ShutdownDrain>().Expired,
@@ -67,7 +71,7 @@ public static class AggregationExtensions
     private static IEndpointConventionBuilder Map(IEndpointRouteBuilder endpoints, AggregationCatalog catalog, AggregateDefinition definition)
     {
         var services = endpoints.ServiceProvider;
-        var endpoint = new AggregateEndpoint(catalog.CreatePlan(definition), services.GetRequiredService<FanOutExecutor>(), services.GetRequiredService<TimeProvider>());
+        var endpoint = new AggregateEndpoint(catalog.CreatePlan(definition), services.GetRequiredService<FanOutExecutor>(), services.GetRequiredService<GatewayMetrics>(), services.GetRequiredService<TimeProvider>());
         Log.AggregateMapped(services.GetRequiredService<ILogger<FanOutExecutor>>(), definition.Name, definition.Method, definition.Route, definition.Sources.Count);
         return endpoints.MapMethods(definition.Route, [definition.Method], endpoint.HandleAsync)
             .WithName(definition.Name)

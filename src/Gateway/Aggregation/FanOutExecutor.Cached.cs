@@ -56,7 +56,7 @@ internal sealed partial class FanOutExecutor
                 : SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), plan.Messages[index].Timeout);
         }
 
-        GatewayMetrics.RecordCacheLookup("response", plan.Definition.Name, source.Name, result.CacheHit, result);
+        _metrics.RecordCacheLookup("response", plan.Definition.Name, source.Name, result.CacheHit, result);
 
         return result;
     }

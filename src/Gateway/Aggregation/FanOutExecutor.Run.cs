@@ -146,10 +146,10 @@ internal sealed partial class FanOutExecutor
                 result = SourceResult.Failed(SourceOutcome.Unavailable, 0, $"source '{Plan.Definition.Sources[index].Name}' failed");
             }
 
-            GatewayMetrics.RecordSource(Plan.Definition.Name, source.Name, result.Outcome.ToName(), _executor._timeProvider.GetElapsedTime(started).TotalMilliseconds);
+            _executor._metrics.RecordSource(Plan.Definition.Name, source.Name, result.Outcome.ToName(), _executor._timeProvider.GetElapsedTime(started).TotalMilliseconds);
             if (source.Kind == SourceKind.CachedData)
             {
-                GatewayMetrics.RecordCacheLookup("dataset", Plan.Definition.Name, source.Name, result.Cache != CacheState.None, result);
+                _executor._metrics.RecordCacheLookup("dataset", Plan.Definition.Name, source.Name, result.Cache != CacheState.None, result);
             }
 
             if (!result.IsOk)

@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using Gateway.Caching;
 using Gateway.Downstream;
+using Gateway.Telemetry;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -17,6 +18,7 @@ internal sealed partial class FanOutExecutor(
     DownstreamClient client,
     TimeProvider timeProvider,
     ILogger<FanOutExecutor> logger,
+    GatewayMetrics metrics,
     TimeSpan minBudget,
     CancellationToken stopping,
     ResponseCache? responseCache = null,
@@ -26,6 +28,7 @@ internal sealed partial class FanOutExecutor(
 
     private readonly ILogger _logger = logger;
     private readonly TimeProvider _timeProvider = timeProvider;
+    private readonly GatewayMetrics _metrics = metrics;
     private readonly CancellationToken _stopping = stopping;
     private readonly DownstreamClient _client = client;
     private readonly SourceFailureLog _failures = failureLog ?? new(logger, timeProvider, Configuration.LoggingOptions.DefaultFailureLogInterval);

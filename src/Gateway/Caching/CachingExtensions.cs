@@ -2,6 +2,7 @@ using Gateway.Aggregation;
 using Gateway.Caching.Redis;
 using Gateway.Downstream;
 using Gateway.Health;
+using Gateway.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gateway.Caching;
@@ -34,6 +35,7 @@ public static class CachingExtensions
             sp.GetRequiredService<DownstreamClient>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<DatasetRefresher>>(),
+            sp.GetRequiredService<GatewayMetrics>(),
             sp.GetRequiredService<RedisConnection>().IsConfigured ? sp.GetRequiredService<DatasetSharing>() : null));
         services.TryAddSingleton<RefreshScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<RefreshScheduler>());

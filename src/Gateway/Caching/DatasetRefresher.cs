@@ -12,7 +12,7 @@ namespace Gateway.Caching;
 /// check. A good body replaces the copy; anything else keeps the last good one. With a shared store
 /// (<see cref="DatasetSharing"/>) the store decides first whether this instance calls the downstream at all.
 /// </summary>
-internal sealed class DatasetRefresher(DownstreamClient client, TimeProvider timeProvider, ILogger<DatasetRefresher> logger, DatasetSharing? sharing = null)
+internal sealed class DatasetRefresher(DownstreamClient client, TimeProvider timeProvider, ILogger<DatasetRefresher> logger, GatewayMetrics metrics, DatasetSharing? sharing = null)
 {
     private static readonly KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] NoHeaders = [];
 
@@ -123,7 +123,7 @@ internal sealed class DatasetRefresher(DownstreamClient client, TimeProvider tim
         {
             lease?.Dispose();
             GatewayActivities.EndRefresh(span, outcome.ToName());
-            GatewayMetrics.RecordRefresh(dataset.Name, outcome.ToName());
+            metrics.RecordRefresh(dataset.Name, outcome.ToName());
             if (outcome != RefreshOutcome.Ok)
             {
                 dataset.Failed(outcome, message!, timeProvider.GetTimestamp());

@@ -1,4 +1,5 @@
 using Gateway.Aggregation;
+using Gateway.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gateway.Diagnostics;
@@ -15,6 +16,7 @@ public static class DiagnosticsExtensions
             return new ThreadPoolLagMonitor(
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<ThreadPoolLagMonitor>>(),
+                sp.GetRequiredService<GatewayMetrics>(),
                 options.Diagnostics.LagWarning,
                 options.Logging.FailureLogInterval);
         });

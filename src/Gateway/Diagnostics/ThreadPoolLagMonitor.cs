@@ -19,8 +19,7 @@ internal sealed class ThreadPoolLagMonitor : IHostedService, IDisposable
 
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(100);
 
-    private static readonly Histogram<double> Lag = GatewayTelemetry.Meter.CreateHistogram<double>(
-        InstrumentName, "ms", "How late a work item queued on the thread pool every 100 ms started running");
+    private readonly Histogram<double> _lag;
 
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -31,8 +30,10 @@ internal sealed class ThreadPoolLagMonitor : IHostedService, IDisposable
     private long _dueAt;
     private bool _stopped;
 
-    public ThreadPoolLagMonitor(TimeProvider timeProvider, ILogger<ThreadPoolLagMonitor> logger, TimeSpan lagWarning, TimeSpan warningInterval)
+    public ThreadPoolLagMonitor(TimeProvider timeProvider, ILogger<ThreadPoolLagMonitor> logger, GatewayMetrics metrics, TimeSpan lagWarning, TimeSpan warningInterval)
     {
+        _lag = metrics.Meter.CreateHistogram<double>(
+            InstrumentName, "ms", "How late a work item queued on the thread pool every 100 ms started running");
         _timeProvider = timeProvider;
         _logger = logger;
         _lagWarning = lagWarning;
@@ -71,7 +72,7 @@ internal sealed class ThreadPoolLagMonitor : IHostedService, IDisposable
     {
         var now = _timeProvider.GetTimestamp();
         var lag = now > dueAt ? _timeProvider.GetElapsedTime(dueAt, now) : TimeSpan.Zero;
-        Lag.Record(lag.TotalMilliseconds);
+        _lag.Record(lag.TotalMilliseconds);
         if (lag > _lagWarning && _warnings.TryEnter(out var suppressed))
         {
             ThreadPool.GetMinThreads(out var minThreads, out _);

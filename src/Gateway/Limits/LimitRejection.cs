@@ -81,7 +81,7 @@ internal static class LimitRejection
             {
                 // Refusals count among the aggregate's answers, by status as the endpoint counts its own, with the
                 // time the refusal took: microseconds, so latency panels filter by status.
-                GatewayMetrics.RecordAggregate(aggregate.Name, AggregateEndpoint.AnsweredStatus(context), clock.GetElapsedTime(started).TotalMilliseconds);
+                context.RequestServices.GetService<GatewayMetrics>()?.RecordAggregate(aggregate.Name, AggregateEndpoint.AnsweredStatus(context), clock.GetElapsedTime(started).TotalMilliseconds);
             }
         }
     }

@@ -5,30 +5,44 @@ using static Gateway.Telemetry.TelemetryTags;
 namespace Gateway.Telemetry;
 
 /// <summary>
-/// The gateway's recorded instruments, on <see cref="GatewayTelemetry.Meter"/>. Each record checks
-/// <see cref="Instrument.Enabled"/> first: with nothing listening it costs a branch, and tags go in a
-/// <see cref="TagList"/> (no allocation for up to eight). The observed ones (downstream state, dataset age)
-/// are in <see cref="GatewayStateMetrics"/>.
+/// The gateway's recorded instruments, on the <c>Gateway</c> meter of the host's <see cref="IMeterFactory"/> (one per
+/// service provider, so that two gateways in one process, or a test's, never share instruments; disposed with the
+/// provider). Each record checks <see cref="Instrument.Enabled"/> first: with nothing listening it costs a branch,
+/// and tags go in a <see cref="TagList"/> (no allocation for up to eight). The observed ones (downstream state,
+/// dataset age) are in <see cref="GatewayStateMetrics"/>.
 /// </summary>
-internal static class GatewayMetrics
+internal sealed class GatewayMetrics
 {
-    public static readonly Histogram<double> AggregateDuration = GatewayTelemetry.Meter.CreateHistogram<double>(
-        "gateway.aggregate.duration", "ms", "Time from an aggregate request's arrival to its answer, by aggregate and HTTP status");
+    public GatewayMetrics(IMeterFactory meterFactory)
+    {
+        Meter = meterFactory.Create(GatewayTelemetry.Name);
+        AggregateDuration = Meter.CreateHistogram<double>(
+            "gateway.aggregate.duration", "ms", "Time from an aggregate request's arrival to its answer, by aggregate and HTTP status");
+        SourceDuration = Meter.CreateHistogram<double>(
+            "gateway.source.duration", "ms", "Time one source of an aggregate took (its queueing, every attempt), by aggregate, source and outcome");
+        CacheHits = Meter.CreateCounter<long>(
+            "gateway.cache.hits", "{answer}", "Sources answered from a cached copy without waiting for a call, fresh or stale");
+        CacheMisses = Meter.CreateCounter<long>(
+            "gateway.cache.misses", "{answer}", "Sources with a cache that had no copy to serve: waited for a call, or failed (dataset not loaded, expired)");
+        CacheAge = Meter.CreateHistogram<double>("gateway.cache.age", "ms", "Age of the cached copies served");
+        DatasetRefreshes = Meter.CreateCounter<long>(
+            "gateway.cached_data.refreshes", "{refresh}", "Refreshes of cached datasets that called the downstream, by dataset and outcome");
+    }
 
-    public static readonly Histogram<double> SourceDuration = GatewayTelemetry.Meter.CreateHistogram<double>(
-        "gateway.source.duration", "ms", "Time one source of an aggregate took (its queueing, every attempt), by aggregate, source and outcome");
+    /// <summary>The <c>Gateway</c> meter every instrument of this host is on (the observed ones and the thread-pool lag too).</summary>
+    public Meter Meter { get; }
 
-    public static readonly Counter<long> CacheHits = GatewayTelemetry.Meter.CreateCounter<long>(
-        "gateway.cache.hits", "{answer}", "Sources answered from a cached copy without waiting for a call, fresh or stale");
+    public Histogram<double> AggregateDuration { get; }
 
-    public static readonly Counter<long> CacheMisses = GatewayTelemetry.Meter.CreateCounter<long>(
-        "gateway.cache.misses", "{answer}", "Sources with a cache that had no copy to serve: waited for a call, or failed (dataset not loaded, expired)");
+    public Histogram<double> SourceDuration { get; }
 
-    public static readonly Histogram<double> CacheAge = GatewayTelemetry.Meter.CreateHistogram<double>(
-        "gateway.cache.age", "ms", "Age of the cached copies served");
+    public Counter<long> CacheHits { get; }
 
-    public static readonly Counter<long> DatasetRefreshes = GatewayTelemetry.Meter.CreateCounter<long>(
-        "gateway.cached_data.refreshes", "{refresh}", "Refreshes of cached datasets that called the downstream, by dataset and outcome");
+    public Counter<long> CacheMisses { get; }
+
+    public Histogram<double> CacheAge { get; }
+
+    public Counter<long> DatasetRefreshes { get; }
 
     // Boxed once: a status code (or a small count) on a tag would otherwise box on every record.
     private static readonly object[] Statuses = [.. Enumerable.Range(0, 600).Select(s => (object)s)];
@@ -36,7 +50,7 @@ internal static class GatewayMetrics
     /// <summary><paramref name="status"/> boxed, from a cache for 0 to 599.</summary>
     public static object Status(int status) => status is >= 0 and < 600 ? Statuses[status] : status;
 
-    public static void RecordAggregate(string aggregate, int status, double elapsedMs)
+    public void RecordAggregate(string aggregate, int status, double elapsedMs)
     {
         if (AggregateDuration.Enabled)
         {
@@ -44,7 +58,7 @@ internal static class GatewayMetrics
         }
     }
 
-    public static void RecordSource(string aggregate, string source, string outcome, double elapsedMs)
+    public void RecordSource(string aggregate, string source, string outcome, double elapsedMs)
     {
         if (SourceDuration.Enabled)
         {
@@ -56,7 +70,7 @@ internal static class GatewayMetrics
     /// A source with a cache (<paramref name="cache"/>: <c>dataset</c> or <c>response</c>) looked it up: a hit, fresh or
     /// stale, with the copy's age (from <paramref name="result"/>), or a miss.
     /// </summary>
-    public static void RecordCacheLookup(string cache, string aggregate, string source, bool hit, Aggregation.SourceResult result)
+    public void RecordCacheLookup(string cache, string aggregate, string source, bool hit, Aggregation.SourceResult result)
     {
         if (hit)
         {
@@ -68,7 +82,7 @@ internal static class GatewayMetrics
         }
     }
 
-    private static void RecordHit(string cache, string aggregate, string source, bool stale, long ageMs)
+    private void RecordHit(string cache, string aggregate, string source, bool stale, long ageMs)
     {
         if (CacheHits.Enabled)
         {
@@ -81,7 +95,7 @@ internal static class GatewayMetrics
         }
     }
 
-    private static void RecordMiss(string cache, string aggregate, string source)
+    private void RecordMiss(string cache, string aggregate, string source)
     {
         if (CacheMisses.Enabled)
         {
@@ -89,7 +103,7 @@ internal static class GatewayMetrics
         }
     }
 
-    public static void RecordRefresh(string dataset, string outcome)
+    public void RecordRefresh(string dataset, string outcome)
     {
         if (DatasetRefreshes.Enabled)
         {

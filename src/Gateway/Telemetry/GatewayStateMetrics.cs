@@ -10,17 +10,19 @@ namespace Gateway.Telemetry;
 /// <summary>
 /// Observed instruments reading state that exists anyway: each downstream's concurrency limiter (calls in
 /// flight, queued, rejected), its circuit breaker, each dataset's copy. Nothing is counted on the hot path.
-/// The instruments are static (one <see cref="GatewayTelemetry.Meter"/>); each running gateway registers its
-/// catalog while it runs, so several gateways in one process (tests) each report their own downstreams.
+/// One per host, on its <see cref="GatewayMetrics.Meter"/>, reading its own catalog from start until stop.
 /// </summary>
-internal static class GatewayStateMetrics
+internal sealed class GatewayStateMetrics : IHostedService
 {
-    private static readonly Lock Lock = new();
-    private static Registration[] _live = [];
+    private readonly AggregationCatalog _catalog;
+    private readonly TimeProvider _timeProvider;
+    private volatile bool _running;
 
-    static GatewayStateMetrics()
+    public GatewayStateMetrics(GatewayMetrics metrics, AggregationCatalog catalog, TimeProvider timeProvider)
     {
-        var meter = GatewayTelemetry.Meter;
+        _catalog = catalog;
+        _timeProvider = timeProvider;
+        var meter = metrics.Meter;
         meter.CreateObservableUpDownCounter("gateway.downstream.in_flight", () => Observe(static d => d.InFlight), "{call}",
             "Calls (aggregate sources, dataset refreshes, proxied requests) holding a concurrency slot of the downstream");
         meter.CreateObservableUpDownCounter("gateway.downstream.queued", () => Observe(static d => d.Limiter.GetStatistics()?.CurrentQueuedCount ?? 0), "{call}",
@@ -33,16 +35,16 @@ internal static class GatewayStateMetrics
             "Age of each cached dataset's current copy (none before its first load)");
     }
 
-    /// <summary>Reports <paramref name="catalog"/>'s downstreams and datasets until the result is disposed.</summary>
-    public static IDisposable Register(AggregationCatalog catalog, TimeProvider timeProvider)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        var registration = new Registration(catalog, timeProvider);
-        lock (Lock)
-        {
-            _live = [.. _live, registration];
-        }
+        _running = true;
+        return Task.CompletedTask;
+    }
 
-        return registration;
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _running = false;
+        return Task.CompletedTask;
     }
 
     /// <summary>The breaker's state as a number: 0 closed, 1 open, 2 half-open, 3 isolated.</summary>
@@ -54,59 +56,37 @@ internal static class GatewayStateMetrics
         _ => 3,
     };
 
-    private static IEnumerable<Measurement<long>> Observe(Func<DownstreamService, long> read)
+    private IEnumerable<Measurement<long>> Observe(Func<DownstreamService, long> read)
     {
-        foreach (var registration in Volatile.Read(ref _live))
+        IEnumerable<DownstreamService> downstreams = _running ? _catalog.Downstreams.All : [];
+        foreach (var downstream in downstreams)
         {
-            foreach (var downstream in registration.Catalog.Downstreams.All)
+            yield return new Measurement<long>(read(downstream), new KeyValuePair<string, object?>(Cluster, downstream.Id));
+        }
+    }
+
+    private IEnumerable<Measurement<int>> ObserveBreakers()
+    {
+        IEnumerable<DownstreamService> downstreams = _running ? _catalog.Downstreams.All : [];
+        foreach (var downstream in downstreams)
+        {
+            if (downstream.Resilience.BreakerState is { } state)
             {
-                yield return new Measurement<long>(read(downstream), new KeyValuePair<string, object?>(Cluster, downstream.Id));
+                yield return new Measurement<int>(StateNumber(state.CircuitState), new KeyValuePair<string, object?>(Cluster, downstream.Id));
             }
         }
     }
 
-    private static IEnumerable<Measurement<int>> ObserveBreakers()
+    private IEnumerable<Measurement<double>> ObserveDatasets()
     {
-        foreach (var registration in Volatile.Read(ref _live))
+        IReadOnlyList<CachedDataset> datasets = _running ? _catalog.Datasets.All : [];
+        foreach (var dataset in datasets)
         {
-            foreach (var downstream in registration.Catalog.Downstreams.All)
+            if (dataset.Copy is { } copy)
             {
-                if (downstream.Resilience.BreakerState is { } state)
-                {
-                    yield return new Measurement<int>(StateNumber(state.CircuitState), new KeyValuePair<string, object?>(Cluster, downstream.Id));
-                }
-            }
-        }
-    }
-
-    private static IEnumerable<Measurement<double>> ObserveDatasets()
-    {
-        foreach (var registration in Volatile.Read(ref _live))
-        {
-            var time = registration.TimeProvider;
-            foreach (var dataset in registration.Catalog.Datasets.All)
-            {
-                if (dataset.Copy is { } copy)
-                {
-                    var now = time.GetTimestamp();
-                    var age = now <= copy.LoadedAt ? 0 : time.GetElapsedTime(copy.LoadedAt, now).TotalMilliseconds;
-                    yield return new Measurement<double>(age, new KeyValuePair<string, object?>(Dataset, dataset.Name));
-                }
-            }
-        }
-    }
-
-    private sealed class Registration(AggregationCatalog catalog, TimeProvider timeProvider) : IDisposable
-    {
-        public AggregationCatalog Catalog { get; } = catalog;
-
-        public TimeProvider TimeProvider { get; } = timeProvider;
-
-        public void Dispose()
-        {
-            lock (Lock)
-            {
-                _live = [.. _live.Where(r => !ReferenceEquals(r, this))];
+                var now = _timeProvider.GetTimestamp();
+                var age = now <= copy.LoadedAt ? 0 : _timeProvider.GetElapsedTime(copy.LoadedAt, now).TotalMilliseconds;
+                yield return new Measurement<double>(age, new KeyValuePair<string, object?>(Dataset, dataset.Name));
             }
         }
     }

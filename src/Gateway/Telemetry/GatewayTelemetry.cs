@@ -1,17 +1,15 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 
 namespace Gateway.Telemetry;
 
 /// <summary>
-/// The gateway's one <see cref="ActivitySource"/> and one <see cref="Meter"/>, both named <c>Gateway</c>
-/// (what users pass to <c>AddSource</c> / <c>AddMeter</c>). Each concern creates its instruments on <see cref="Meter"/>.
+/// The gateway's one <see cref="ActivitySource"/>, named <c>Gateway</c> like its meter (what users pass to
+/// <c>AddSource</c> / <c>AddMeter</c>). The source is static, as ASP.NET Core's and YARP's are: spans carry no
+/// host state. The meter is not: each host creates it from its <c>IMeterFactory</c> (<see cref="GatewayMetrics"/>).
 /// </summary>
 internal static class GatewayTelemetry
 {
     public const string Name = "Gateway";
 
     public static readonly ActivitySource Source = new(Name);
-
-    public static readonly Meter Meter = new(Name);
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Gateway.Aggregation;
 using Gateway.Configuration;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
@@ -53,7 +54,9 @@ public static class TelemetryExtensions
             o.IncludeScopes = true;
             o.IncludeFormattedMessage = true;
         });
-        services.AddHostedService<TelemetryStateRegistration>();
+        services.AddMetrics();
+        services.TryAddSingleton<GatewayMetrics>();
+        services.AddHostedService<GatewayStateMetrics>();
 
         var otlp = OtlpEndpointKeys.Any(key => !string.IsNullOrWhiteSpace(configuration[key]));
         var prometheus = bool.TryParse(configuration[PrometheusKey], out var on) && on;

@@ -3,6 +3,7 @@ using System.Net;
 using BenchmarkDotNet.Attributes;
 using Gateway.Aggregation;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy;
@@ -53,9 +54,14 @@ public class DownstreamCallBenchmarks
         catalog.ThrowIfInvalid();
         _plan = catalog.CreatePlan(catalog.Configured.Single());
         var client = new Gateway.Downstream.DownstreamClient(new OneCluster(), [], [], TimeProvider.System);
-        _executor = new FanOutExecutor(client, TimeProvider.System, NullLogger<FanOutExecutor>.Instance, TimeSpan.FromMilliseconds(5), CancellationToken.None);
+        _executor = new FanOutExecutor(client, TimeProvider.System, NullLogger<FanOutExecutor>.Instance, Metrics(), TimeSpan.FromMilliseconds(5), CancellationToken.None);
         _request = new AggregateRequest([], [], TimeSpan.FromSeconds(5));
     }
+
+    // The instruments on a meter of their own, nothing listening: what a gateway without exporters pays.
+    private static Gateway.Telemetry.GatewayMetrics Metrics() =>
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider()
+            .GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
 
     [Benchmark]
     public async Task<int> OneSource()

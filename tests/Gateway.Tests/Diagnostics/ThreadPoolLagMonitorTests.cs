@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
 using Gateway.Diagnostics;
+using Gateway.Telemetry;
 using Gateway.Tests.Logging;
+using Gateway.Tests.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
@@ -13,6 +15,7 @@ public sealed class ThreadPoolLagMonitorTests : IDisposable
 
     private readonly FakeTimeProvider _time = new();
     private readonly FieldLogger<ThreadPoolLagMonitor> _logger = new();
+    private readonly GatewayMetrics _metrics = TestMetrics.Create();
     private readonly MeterListener _listener = new();
     private readonly List<double> _measured = [];
 
@@ -20,7 +23,7 @@ public sealed class ThreadPoolLagMonitorTests : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == "Gateway" && instrument.Name == ThreadPoolLagMonitor.InstrumentName)
+            if (ReferenceEquals(instrument.Meter, _metrics.Meter) && instrument.Name == ThreadPoolLagMonitor.InstrumentName)
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -136,5 +139,5 @@ public sealed class ThreadPoolLagMonitorTests : IDisposable
         Assert.Equal(count, Measured.Length);
     }
 
-    private ThreadPoolLagMonitor Monitor() => new(_time, _logger, LagWarning, Interval);
+    private ThreadPoolLagMonitor Monitor() => new(_time, _logger, _metrics, LagWarning, Interval);
 }

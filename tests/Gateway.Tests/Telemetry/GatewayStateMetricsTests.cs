@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Gateway.Aggregation;
 using Gateway.Telemetry;
 using Gateway.Tests.Configuration;
 using Microsoft.Extensions.Time.Testing;
@@ -9,7 +10,7 @@ namespace Gateway.Tests.Telemetry;
 public sealed class GatewayStateMetricsTests
 {
     [Fact]
-    public void Observe_RegisteredCatalog_ReportsDatasetAgeOnItsClockAndSlotsInUse()
+    public async Task Observe_StartedUntilStopped_ReportsDatasetAgeOnItsClockAndSlotsInUse()
     {
         var cluster = "c" + Guid.NewGuid().ToString("N")[..8];
         var dataset = "d" + Guid.NewGuid().ToString("N")[..8];
@@ -30,28 +31,60 @@ public sealed class GatewayStateMetricsTests
         using var lease = downstream.Limiter.AttemptAcquire();
         downstream.CountRejected();
 
-        using (GatewayStateMetrics.Register(catalog, time))
-        {
-            time.Advance(TimeSpan.FromSeconds(5));
-            var seen = Observe();
+        var metrics = TestMetrics.Create();
+        var state = new GatewayStateMetrics(metrics, catalog, time);
+        Assert.Empty(Observe(metrics.Meter));
 
-            Assert.Equal(5000d, seen[("gateway.cached_data.age", dataset)]);
-            Assert.Equal(1d, seen[("gateway.downstream.in_flight", cluster)]);
-            Assert.Equal(0d, seen[("gateway.downstream.queued", cluster)]);
-            Assert.Equal(1d, seen[("gateway.downstream.rejected", cluster)]);
-            Assert.False(seen.ContainsKey(("gateway.downstream.breaker.state", cluster)), "a downstream without a breaker has no breaker state");
-        }
+        await state.StartAsync(CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(5));
+        var seen = Observe(metrics.Meter);
 
-        Assert.DoesNotContain(Observe().Keys, k => k.Tag == cluster || k.Tag == dataset);
+        Assert.Equal(5000d, seen[("gateway.cached_data.age", dataset)]);
+        Assert.Equal(1d, seen[("gateway.downstream.in_flight", cluster)]);
+        Assert.Equal(0d, seen[("gateway.downstream.queued", cluster)]);
+        Assert.Equal(1d, seen[("gateway.downstream.rejected", cluster)]);
+        Assert.False(seen.ContainsKey(("gateway.downstream.breaker.state", cluster)), "a downstream without a breaker has no breaker state");
+
+        await state.StopAsync(CancellationToken.None);
+        Assert.Empty(Observe(metrics.Meter));
     }
 
-    private static Dictionary<(string Instrument, string Tag), double> Observe()
+    [Fact]
+    public async Task Observe_TwoGatewaysInOneProcess_EachMeterReportsOnlyItsOwnDownstreams()
+    {
+        var time = new FakeTimeProvider();
+        var (first, firstCluster) = Catalog(time);
+        var (second, secondCluster) = Catalog(time);
+        var firstMetrics = TestMetrics.Create();
+        var secondMetrics = TestMetrics.Create();
+        await new GatewayStateMetrics(firstMetrics, first, time).StartAsync(CancellationToken.None);
+        await new GatewayStateMetrics(secondMetrics, second, time).StartAsync(CancellationToken.None);
+
+        var seenByFirst = Observe(firstMetrics.Meter);
+
+        Assert.Contains(("gateway.downstream.in_flight", firstCluster), seenByFirst.Keys);
+        Assert.DoesNotContain(seenByFirst.Keys, k => k.Tag == secondCluster);
+        Assert.NotSame(firstMetrics.Meter, secondMetrics.Meter);
+        Assert.Equal("Gateway", firstMetrics.Meter.Name);
+    }
+
+    private static (AggregationCatalog Catalog, string Cluster) Catalog(TimeProvider time)
+    {
+        var cluster = "c" + Guid.NewGuid().ToString("N")[..8];
+        var catalog = AggregationCatalogTests.Load($$"""
+            { "ReverseProxy": { "Clusters": { "{{cluster}}": { "Destinations": { "a": { "Address": "http://users.test/" } } } } } }
+            """, time);
+        catalog.ThrowIfInvalid();
+        return (catalog, cluster);
+    }
+
+    private static Dictionary<(string Instrument, string Tag), double> Observe(Meter meter)
     {
         var seen = new Dictionary<(string, string), double>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == GatewayTelemetry.Name)
+            if (ReferenceEquals(instrument.Meter, meter))
             {
                 l.EnableMeasurementEvents(instrument);
             }
