@@ -34,6 +34,7 @@ public static class GatewayHost
         builder.Services.AddCachedData();      // datasets refreshed in the background, their readiness check
         builder.Services.AddDemoDownstreams(builder.Configuration);
         builder.Services.AddGatewayDiagnostics();   // thread-pool lag monitor (Gateway:Diagnostics)
+        builder.Services.AddGatewayManagement();   // reserves /gateway/cache (Gateway:Management:Enabled)
         builder.Services.AddGatewayOpenApi();  // the OpenAPI document and Swagger UI, from the aggregates and routes
         builder.Services.AddGatewayShutdown(); // on SIGTERM requests in flight get Gateway:Shutdown:DrainTimeout; the host's timeout past it
         configure?.Invoke(builder);

@@ -2,10 +2,7 @@ using Gateway.Caching;
 using Gateway.Caching.Redis;
 using Gateway.Configuration;
 using Gateway.Downstream;
-using Gateway.Health;
 using Gateway.Limits;
-using Gateway.Management;
-using Gateway.OpenApi;
 
 namespace Gateway.Aggregation;
 
@@ -21,7 +18,8 @@ internal sealed class AggregationCatalog
     private readonly EndpointClaims _claims = new();
     private int _mapped;
 
-    public AggregationCatalog(IConfiguration configuration, TimeProvider timeProvider)
+    /// <param name="reserved">The features' own endpoints (<see cref="IReservedEndpoints"/>), which aggregates may not take.</param>
+    public AggregationCatalog(IConfiguration configuration, TimeProvider timeProvider, IEnumerable<IReservedEndpoints>? reserved = null)
     {
         // Bound from the checked copy: a value the binder cannot convert would fail the whole section.
         var normalized = ConfigurationShape.Check(configuration.GetSection("Gateway"), typeof(GatewayOptions), _errors);
@@ -33,7 +31,12 @@ internal sealed class AggregationCatalog
         Downstreams = DownstreamRegistry.Create(clusters, Options, timeProvider, _errors);
         RouteCount = configuration.GetSection("ReverseProxy:Routes").GetChildren().Count();
         _claims.ClaimProxyRoutes(configuration.GetSection("ReverseProxy:Routes"), _errors);
-        ClaimGatewayEndpoints();
+        foreach (var endpoint in (reserved ?? []).SelectMany(r => r.Reserve(Options)))
+        {
+            // An aggregate on one of these paths would make every request to it ambiguous.
+            _claims.Claim(endpoint.Path, endpoint.Methods, endpoint.Owner, _errors);
+        }
+
         CheckDeadline(Options.Deadline);
         Datasets = DatasetRegistry.Create(Options.CachedData, Downstreams, timeProvider, _errors);
         CheckRefreshAndManagement();
@@ -118,29 +121,6 @@ internal sealed class AggregationCatalog
 
         Interlocked.Increment(ref _mapped);
         return new AggregatePlan(definition, [.. downstreams], Options.Deadline.Header, datasets);
-    }
-
-    // The gateway's own endpoints: an aggregate on one of their paths would make every request to it ambiguous.
-    private void ClaimGatewayEndpoints()
-    {
-        _claims.Claim(HealthExtensions.LivePath, null, "the liveness check", _errors);
-        _claims.Claim(HealthExtensions.ReadyPath, null, "the readiness check", _errors);
-        if (Options.Telemetry.Prometheus)
-        {
-            _claims.Claim(Telemetry.TelemetryExtensions.MetricsPath, null, "Gateway:Telemetry:Prometheus", _errors);
-        }
-
-        if (Options.Management.Enabled)
-        {
-            _claims.Claim(ManagementExtensions.CachePath, ["GET"], "Gateway:Management", _errors);
-            _claims.Claim(ManagementExtensions.RefreshPath, ["POST"], "Gateway:Management", _errors);
-        }
-
-        if (Options.OpenApi.Enabled)
-        {
-            _claims.Claim(OpenApiExtensions.DocumentPath, ["GET"], "Gateway:OpenApi", _errors);
-            _claims.Claim(OpenApiExtensions.UiPath, ["GET"], "Gateway:OpenApi", _errors);
-        }
     }
 
     private void CheckRefreshAndManagement()

@@ -16,7 +16,7 @@ internal static class HeaderPropagation
     };
 
     // The gateway writes the trace context of its own span; the client's goes no further (see TracePropagation).
-    private static readonly HashSet<string> TraceContext = new(Proxy.TracePropagation.Headers, StringComparer.OrdinalIgnoreCase);
+    private static readonly HashSet<string> TraceContext = new(TracePropagation.Headers, StringComparer.OrdinalIgnoreCase);
 
     // Control characters other than tab (RFC 9110 5.5): Kestrel lets most of them through and downstream
     // servers differ in what they make of them.

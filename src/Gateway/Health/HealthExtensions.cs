@@ -1,3 +1,6 @@
+using Gateway.Aggregation;
+using Gateway.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace Gateway.Health;
@@ -20,6 +23,7 @@ public static class HealthExtensions
     /// </summary>
     public static IServiceCollection AddGatewayHealth(this IServiceCollection services)
     {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IReservedEndpoints, Probes>());
         services.AddHealthChecks()
             .AddCheck<ConfigurationReadinessCheck>("configuration", tags: [ReadyTag])
             .AddCheck<ClusterAvailabilityCheck>("clusters", tags: [ReadyTag]);
@@ -40,5 +44,11 @@ public static class HealthExtensions
             .DisableRateLimiting()
             .ExcludeFromDescription();
         return endpoints;
+    }
+
+    internal sealed class Probes : IReservedEndpoints
+    {
+        public IEnumerable<ReservedEndpoint> Reserve(GatewayOptions options) =>
+            [new(LivePath, null, "the liveness check"), new(ReadyPath, null, "the readiness check")];
     }
 }

@@ -1,6 +1,8 @@
 using Gateway.Aggregation;
 using Gateway.Caching;
 using Gateway.Caching.Redis;
+using Gateway.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gateway.Management;
 
@@ -14,6 +16,13 @@ public static class ManagementExtensions
     /// When <c>Gateway:Management:Enabled</c>: <c>GET /gateway/cache</c> lists the datasets,
     /// <c>POST /gateway/cache/{name}/refresh</c> queues a refresh (202). Every request needs the key in <c>X-Api-Key</c>.
     /// </summary>
+    /// <summary>Reserves the management paths when <c>Gateway:Management:Enabled</c> is true: no aggregate may take them.</summary>
+    public static IServiceCollection AddGatewayManagement(this IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IReservedEndpoints, Paths>());
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapGatewayManagement(this IEndpointRouteBuilder endpoints)
     {
         var catalog = endpoints.ServiceProvider.GetRequiredService<AggregationCatalog>();
@@ -55,4 +64,11 @@ public static class ManagementExtensions
         Enqueued.QueueFull => "the refresh queue is full; the dataset's schedule goes on",
         _ => null,
     };
+
+    private sealed class Paths : IReservedEndpoints
+    {
+        public IEnumerable<ReservedEndpoint> Reserve(GatewayOptions options) => options.Management.Enabled
+            ? [new(CachePath, ["GET"], "Gateway:Management"), new(RefreshPath, ["POST"], "Gateway:Management")]
+            : [];
+    }
 }

@@ -1,4 +1,5 @@
 using Gateway.Aggregation;
+using Gateway.Configuration;
 using Gateway.Limits;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,7 @@ public static class OpenApiExtensions
     /// <summary>Registers Swashbuckle's generator with the gateway's document filter.</summary>
     public static IServiceCollection AddGatewayOpenApi(this IServiceCollection services)
     {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IReservedEndpoints, Paths>());
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen();
         services.TryAddEnumerable(ServiceDescriptor.Transient<IConfigureOptions<SwaggerGenOptions>, GatewaySwaggerSetup>());
@@ -73,5 +75,12 @@ public static class OpenApiExtensions
         }
 
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(document, context.RequestAborted).AsTask();
+    }
+
+    private sealed class Paths : IReservedEndpoints
+    {
+        public IEnumerable<ReservedEndpoint> Reserve(GatewayOptions options) => options.OpenApi.Enabled
+            ? [new(DocumentPath, ["GET"], "Gateway:OpenApi"), new(UiPath, ["GET"], "Gateway:OpenApi")]
+            : [];
     }
 }

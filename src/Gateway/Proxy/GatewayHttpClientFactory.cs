@@ -1,3 +1,4 @@
+using Gateway.Downstream;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Proxy;

@@ -57,6 +57,7 @@ public static class TelemetryExtensions
         services.AddMetrics();
         services.TryAddSingleton<GatewayMetrics>();
         services.AddHostedService<GatewayStateMetrics>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IReservedEndpoints, ScrapeEndpoint>());
 
         var otlp = OtlpEndpointKeys.Any(key => !string.IsNullOrWhiteSpace(configuration[key]));
         var prometheus = bool.TryParse(configuration[PrometheusKey], out var on) && on;
@@ -117,4 +118,10 @@ public static class TelemetryExtensions
     private static bool IsTraced(HttpContext context) =>
         !context.Request.Path.StartsWithSegments(MetricsPath, StringComparison.OrdinalIgnoreCase)
         && !context.Request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase);
+
+    private sealed class ScrapeEndpoint : IReservedEndpoints
+    {
+        public IEnumerable<ReservedEndpoint> Reserve(GatewayOptions options) =>
+            options.Telemetry.Prometheus ? [new(MetricsPath, null, "Gateway:Telemetry:Prometheus")] : [];
+    }
 }

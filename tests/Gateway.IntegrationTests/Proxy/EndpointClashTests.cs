@@ -26,6 +26,47 @@ public sealed class EndpointClashTests : IDisposable
         AssertRefused(run, "ReverseProxy:Routes:users-route", "Gateway:Aggregates:users-agg");
     }
 
+    // Each feature reserves its own paths (health, scrape, management, OpenAPI); the host refuses an aggregate on one,
+    // and only while the feature is on.
+    [Theory]
+    [InlineData("/health/live", null, "the liveness check")]
+    [InlineData("/metrics", "Telemetry", "Gateway:Telemetry:Prometheus")]
+    [InlineData("/gateway/cache", "Management", "Gateway:Management")]
+    [InlineData("/openapi/v1.json", "OpenApi", "Gateway:OpenApi")]
+    public async Task Build_AggregateOnAFeaturesOwnPath_RefusedNamingTheFeatureOnlyWhileItIsOn(string path, string? feature, string owner)
+    {
+        GatewayConfig Config(bool on)
+        {
+            var config = new GatewayConfig()
+                .Cluster("users", Nowhere)
+                .Aggregate("taken", path, a => a.Source("profile", "users", "/users/1"));
+            switch (feature)
+            {
+                case "Telemetry":
+                    config.Gateway["Telemetry"] = new System.Text.Json.Nodes.JsonObject { ["Prometheus"] = on };
+                    break;
+                case "Management":
+                    config.Gateway["Management"] = new System.Text.Json.Nodes.JsonObject { ["Enabled"] = on, ["ApiKey"] = "k" };
+                    break;
+                case "OpenApi":
+                    config.Gateway["OpenApi"] = new System.Text.Json.Nodes.JsonObject { ["Enabled"] = on };
+                    break;
+            }
+
+            return config;
+        }
+
+        var refused = await Assert.ThrowsAsync<Gateway.Configuration.GatewayConfigurationException>(async () =>
+        {
+            await using var started = await TestGateway.StartAsync(Config(on: true));
+        });
+        Assert.Contains(refused.Errors, e => e.StartsWith("Gateway:Aggregates:taken:", StringComparison.Ordinal) && e.Contains(owner, StringComparison.Ordinal));
+        if (feature is not null)
+        {
+            await using var served = await TestGateway.StartAsync(Config(on: false));
+        }
+    }
+
     [Fact]
     public async Task Start_TwoAggregatesOnTheSameRouteAndMethod_ExitsWith2NamingBoth()
     {

@@ -9,7 +9,7 @@ public sealed class CachedDataConfigurationTests
 
     private static IReadOnlyList<string> Errors(string gateway)
     {
-        var catalog = AggregationCatalogTests.Load($$"""{ {{Cluster}}, "Gateway": {{gateway}} }""");
+        var catalog = AggregationCatalogTests.Load($$"""{ {{Cluster}}, "Gateway": {{gateway}} }""", reserved: [new Gateway.Health.HealthExtensions.Probes()]);
         return Assert.Throws<GatewayConfigurationException>(catalog.ThrowIfInvalid).Errors;
     }
 

@@ -6,10 +6,10 @@ namespace Gateway.Tests.Configuration;
 
 public sealed class AggregationCatalogTests
 {
-    internal static AggregationCatalog Load(string json, TimeProvider? timeProvider = null)
+    internal static AggregationCatalog Load(string json, TimeProvider? timeProvider = null, IEnumerable<IReservedEndpoints>? reserved = null)
     {
         var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build();
-        return new AggregationCatalog(configuration, timeProvider ?? TimeProvider.System);
+        return new AggregationCatalog(configuration, timeProvider ?? TimeProvider.System, reserved);
     }
 
     private static IReadOnlyList<string> Errors(string json)

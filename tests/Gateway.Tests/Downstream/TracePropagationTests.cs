@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Gateway.Proxy;
+using Gateway.Downstream;
 
-namespace Gateway.Tests.Proxy;
+namespace Gateway.Tests.Downstream;
 
 public sealed class TracePropagationTests
 {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Gateway.Proxy;
+namespace Gateway.Downstream;
 
 /// <summary>
 /// The trace context that goes downstream, on aggregate calls and proxied requests alike: the gateway's own
