@@ -5,6 +5,7 @@ using Gateway.Limits;
 using Gateway.Shutdown;
 using Gateway.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Aggregation;
 
@@ -15,6 +16,9 @@ public static class AggregationExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AggregationCatalog>();
+        // The validated options, for the features that need no more of the catalog (shutdown, diagnostics): the
+        // catalog reads, checks and owns them; start-up fails on a bad key before anything reads them.
+        services.TryAddSingleton<IOptions<GatewayOptions>>(sp => Options.Create(sp.GetRequiredService<AggregationCatalog>().Options));
         services.TryAddSingleton<DownstreamClient>();
         services.AddMetrics();
         services.TryAddSingleton<GatewayMetrics>();

@@ -1,6 +1,7 @@
-using Gateway.Aggregation;
+using Gateway.Configuration;
 using Gateway.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Diagnostics;
 
@@ -12,7 +13,7 @@ public static class DiagnosticsExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp =>
         {
-            var options = sp.GetRequiredService<AggregationCatalog>().Options;
+            var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
             return new ThreadPoolLagMonitor(
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<ThreadPoolLagMonitor>>(),

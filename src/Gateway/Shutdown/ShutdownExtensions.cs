@@ -1,5 +1,6 @@
-using Gateway.Aggregation;
+using Gateway.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Shutdown;
 
@@ -21,10 +22,10 @@ public static class ShutdownExtensions
         services.TryAddSingleton(sp => new ShutdownDrain(
             sp.GetRequiredService<IHostApplicationLifetime>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<AggregationCatalog>().Options.Shutdown.DrainTimeout,
+            sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Shutdown.DrainTimeout,
             sp.GetRequiredService<ILogger<ShutdownDrain>>()));
-        services.AddOptions<HostOptions>().Configure<AggregationCatalog>((host, catalog) =>
-            host.ShutdownTimeout = catalog.Options.Shutdown.HostShutdownTimeout(HostMargin));
+        services.AddOptions<HostOptions>().Configure<IOptions<GatewayOptions>>((host, gateway) =>
+            host.ShutdownTimeout = gateway.Value.Shutdown.HostShutdownTimeout(HostMargin));
         return services;
     }
 
