@@ -22,6 +22,8 @@ internal static class SendBufferCap
             return;
         }
 
+        // Kestrel keeps one endpoint-defaults action: a host embedding the gateway that sets its own replaces this
+        // one (or is replaced by it, whichever runs last) and should call Use with the same middleware itself.
         kestrel.ConfigureEndpointDefaults(listen => listen.Use(next => connection =>
         {
             // Once per connection, not per request; a transport without a socket (tests' in-memory one) is left alone.
