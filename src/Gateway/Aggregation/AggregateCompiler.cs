@@ -2,6 +2,7 @@ using System.Text.Json;
 using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Downstream;
+using Gateway.Model;
 using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace Gateway.Aggregation;

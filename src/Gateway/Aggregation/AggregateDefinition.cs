@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Model;
 
 namespace Gateway.Aggregation;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Downstream;
+using Gateway.Model;
 using Gateway.Telemetry;
 
 namespace Gateway.Aggregation;

@@ -1,5 +1,6 @@
 using Gateway.Caching;
 using Gateway.Downstream;
+using Gateway.Model;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Aggregation;

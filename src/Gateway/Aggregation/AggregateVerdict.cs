@@ -1,3 +1,5 @@
+using Gateway.Model;
+
 namespace Gateway.Aggregation;
 
 /// <summary>The answer's status code and completeness, from what became of the sources.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.RateLimiting;
 using Gateway.Caching;
 using Gateway.Downstream;
+using Gateway.Model;
 using Gateway.Telemetry;
 using Microsoft.Extensions.Primitives;
 using Polly;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.Model;
 using Gateway.Telemetry;
 
 namespace Gateway.Aggregation;

@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using Gateway.Caching;
 using Gateway.Downstream;
+using Gateway.Model;
 using Gateway.Telemetry;
 using Polly;
 using Polly.CircuitBreaker;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Gateway.Logging;
+using Gateway.Model;
 
 namespace Gateway.Aggregation;
 

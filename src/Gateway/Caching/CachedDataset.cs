@@ -1,4 +1,5 @@
 using Gateway.Downstream;
+using Gateway.Model;
 
 namespace Gateway.Caching;
 

@@ -1,6 +1,7 @@
 using Gateway.Aggregation;
 using Gateway.Configuration;
 using Gateway.Downstream;
+using Gateway.Model;
 
 namespace Gateway.Caching;
 

@@ -1,5 +1,6 @@
 using Gateway.Aggregation;
 using Gateway.Downstream;
+using Gateway.Model;
 using Microsoft.Extensions.Options;
 using ZiggyCreatures.Caching.Fusion;
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Unicode;
+using Gateway.Model;
 
 namespace Gateway.Downstream;
 

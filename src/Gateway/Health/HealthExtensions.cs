@@ -1,7 +1,7 @@
 using Gateway.Aggregation;
 using Gateway.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gateway.Health;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Gateway.Aggregation;
+using Gateway.Model;
 using Microsoft.OpenApi;
 
 namespace Gateway.OpenApi;

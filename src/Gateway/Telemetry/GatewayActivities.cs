@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Gateway.Aggregation;
 using Gateway.Downstream;
+using Gateway.Model;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 using static Gateway.Telemetry.TelemetryTags;
@@ -105,9 +106,9 @@ internal static class GatewayActivities
                 activity.SetTag(Attempts, GatewayMetrics.Status(result.Attempts));
             }
 
-            if (result.Cache != Aggregation.CacheState.None)
+            if (result.Cache != Model.CacheState.None)
             {
-                activity.SetTag(TelemetryTags.CacheState, result.Cache == Aggregation.CacheState.Fresh ? "fresh" : "stale");
+                activity.SetTag(TelemetryTags.CacheState, result.Cache == Model.CacheState.Fresh ? "fresh" : "stale");
             }
 
             if (!result.IsOk)

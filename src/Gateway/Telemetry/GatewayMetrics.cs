@@ -70,11 +70,11 @@ internal sealed class GatewayMetrics
     /// A source with a cache (<paramref name="cache"/>: <c>dataset</c> or <c>response</c>) looked it up: a hit, fresh or
     /// stale, with the copy's age (from <paramref name="result"/>), or a miss.
     /// </summary>
-    public void RecordCacheLookup(string cache, string aggregate, string source, bool hit, Aggregation.SourceResult result)
+    public void RecordCacheLookup(string cache, string aggregate, string source, bool hit, Model.SourceResult result)
     {
         if (hit)
         {
-            RecordHit(cache, aggregate, source, result.Cache == Aggregation.CacheState.Stale, result.AgeMs ?? 0);
+            RecordHit(cache, aggregate, source, result.Cache == Model.CacheState.Stale, result.AgeMs ?? 0);
         }
         else
         {

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
 using Gateway.Aggregation;
 using Gateway.Downstream;
+using Gateway.Model;
 using Microsoft.Extensions.Configuration;
 
 namespace Gateway.Benchmarks;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Gateway.Aggregation;
 using Gateway.Downstream;
+using Gateway.Model;
 using Gateway.Tests.Configuration;
 
 namespace Gateway.Tests.Aggregation;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Gateway.Aggregation;
+using Gateway.Model;
 using static Gateway.Tests.Aggregation.FanOutHarness;
 
 namespace Gateway.Tests.Aggregation;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Gateway.Aggregation;
 using Gateway.Downstream;
+using Gateway.Model;
 using Gateway.Tests.Configuration;
 using Gateway.Tests.Downstream;
 using Microsoft.Extensions.Logging;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
 using Gateway.Aggregation;
+using Gateway.Model;
 using Microsoft.Extensions.Primitives;
 using static Gateway.Tests.Aggregation.FanOutHarness;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Gateway.Aggregation;
+using Gateway.Model;
 using Gateway.Tests.Configuration;
 using Gateway.Tests.Logging;
 using Microsoft.Extensions.Logging;

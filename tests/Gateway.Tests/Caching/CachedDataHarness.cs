@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Gateway.Aggregation;
 using Gateway.Caching;
 using Gateway.Downstream;
+using Gateway.Model;
 using Gateway.Tests.Aggregation;
 using Gateway.Tests.Configuration;
 using Gateway.Tests.Downstream;

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Aggregation;
 using Gateway.Caching;
+using Gateway.Model;
 using Gateway.Tests.Aggregation;
 using Microsoft.AspNetCore.Http;
 using static Gateway.Tests.Caching.CachedDataHarness;

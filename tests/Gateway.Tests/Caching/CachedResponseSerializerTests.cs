@@ -3,6 +3,7 @@ using System.Text;
 using Gateway.Caching;
 using Gateway.Caching.Redis;
 using Gateway.Downstream;
+using Gateway.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using ZiggyCreatures.Caching.Fusion.Internals;

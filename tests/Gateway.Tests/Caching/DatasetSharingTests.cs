@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Gateway.Aggregation;
 using Gateway.Caching;
 using Gateway.Caching.Redis;
+using Gateway.Model;
 using Gateway.Tests.Aggregation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;

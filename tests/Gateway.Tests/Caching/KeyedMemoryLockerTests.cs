@@ -3,6 +3,7 @@ using System.Text;
 using Gateway.Aggregation;
 using Gateway.Caching;
 using Gateway.Downstream;
+using Gateway.Model;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Tests.Caching;

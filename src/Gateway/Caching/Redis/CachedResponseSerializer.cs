@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Gateway.Downstream;
 using Gateway.Logging;
+using Gateway.Model;
 using ZiggyCreatures.Caching.Fusion.Internals;
 using ZiggyCreatures.Caching.Fusion.Internals.Distributed;
 using ZiggyCreatures.Caching.Fusion.Serialization;

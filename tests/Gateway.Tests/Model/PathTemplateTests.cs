@@ -1,6 +1,7 @@
 using Gateway.Aggregation;
+using Gateway.Model;
 
-namespace Gateway.Tests.Aggregation;
+namespace Gateway.Tests.Model;
 
 public sealed class PathTemplateTests
 {

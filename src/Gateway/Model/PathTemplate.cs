@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace Gateway.Aggregation;
+namespace Gateway.Model;
 
 /// <summary>
 /// A source's <c>Path</c>: literal text with <c>{placeholders}</c> in path segments and query values.

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Gateway.Aggregation;
+namespace Gateway.Model;
 
 /// <summary>What became of one source; every value but <see cref="Ok"/> is an error <c>kind</c>.</summary>
 internal enum SourceOutcome

@@ -1,4 +1,4 @@
-namespace Gateway.Downstream;
+namespace Gateway.Model;
 
 /// <summary>
 /// A source's validated JSON, as the envelope copies it. Either owned by one request (<see cref="PooledBody"/>:

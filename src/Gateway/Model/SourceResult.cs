@@ -1,6 +1,4 @@
-using Gateway.Downstream;
-
-namespace Gateway.Aggregation;
+namespace Gateway.Model;
 
 /// <summary>The result of one source: its JSON on success, else the error kind and a message for the client.</summary>
 internal sealed class SourceResult
@@ -60,7 +58,7 @@ internal sealed class SourceResult
         return this;
     }
 
-    public static SourceResult Ok(int status, long elapsedMs, PooledBody body) =>
+    public static SourceResult Ok(int status, long elapsedMs, SourceBody body) =>
         new(SourceOutcome.Ok, status, elapsedMs, null, body, SourceOutcome.Ok);
 
     /// <summary>Served from memory: <paramref name="body"/> is shared with every other request reading it.</summary>
