@@ -131,7 +131,7 @@ internal sealed partial class FanOutExecutor
             Activity? span = null;
             if (Request.Span is { } aggregateSpan)
             {
-                span = GatewayActivities.StartSource(aggregateSpan, Plan.Definition.Name, source);
+                span = SourceActivities.StartSource(aggregateSpan, Plan.Definition.Name, source);
                 // Each source writes its own slot once, before its call reads it.
                 _spans![index] = span;
             }
@@ -159,7 +159,7 @@ internal sealed partial class FanOutExecutor
             }
 
             // Ended after the failure is logged, so that the log record carries the source's span.
-            GatewayActivities.EndSource(span, result);
+            SourceActivities.EndSource(span, result);
             Complete(index, result);
         }
 

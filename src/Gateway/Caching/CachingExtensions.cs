@@ -39,6 +39,7 @@ public static class CachingExtensions
             sp.GetRequiredService<RedisConnection>().IsConfigured ? sp.GetRequiredService<DatasetSharing>() : null));
         services.TryAddSingleton<RefreshScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<RefreshScheduler>());
+        services.AddHostedService(sp => new DatasetStateMetrics(sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<DatasetRegistry>(), sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService(sp => new RefreshWorkers(
             sp.GetRequiredService<RefreshQueue>(),
             sp.GetRequiredService<DatasetRefresher>(),

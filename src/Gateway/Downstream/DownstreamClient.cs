@@ -45,7 +45,7 @@ internal sealed class DownstreamClient
         var destination = Pick(call, cluster) ?? throw new NoDestinationException();
         call.AddTried(destination);
         call.CountAttempt();
-        GatewayActivities.SetDestination(call, destination.DestinationId);
+        AttemptActivities.SetDestination(call, destination.DestinationId);
         var model = cluster.Model;
         var settings = model.Config.HttpRequest;
         DestinationCounters.Enter(cluster, destination);

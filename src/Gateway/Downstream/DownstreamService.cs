@@ -103,7 +103,7 @@ internal sealed class DownstreamService
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<DownstreamResponse> TracedAttemptAsync(Activity span, DownstreamCall call, DownstreamClient client, CancellationToken cancellationToken)
     {
-        var attempt = GatewayActivities.StartAttempt(span, call, call.NextTracedAttempt());
+        var attempt = AttemptActivities.StartAttempt(span, call, call.NextTracedAttempt());
         DownstreamResponse? response = null;
         Exception? failure = null;
         try
@@ -118,7 +118,7 @@ internal sealed class DownstreamService
         }
         finally
         {
-            GatewayActivities.EndAttempt(attempt, response, failure);
+            AttemptActivities.EndAttempt(attempt, response, failure);
         }
     }
 }

@@ -9,7 +9,7 @@ namespace Gateway.Telemetry;
 /// service provider, so that two gateways in one process, or a test's, never share instruments; disposed with the
 /// provider). Each record checks <see cref="Instrument.Enabled"/> first: with nothing listening it costs a branch,
 /// and tags go in a <see cref="TagList"/> (no allocation for up to eight). The observed ones (downstream state,
-/// dataset age) are in <see cref="GatewayStateMetrics"/>.
+/// dataset age) are the features' own (<c>DownstreamStateMetrics</c>, <c>DatasetStateMetrics</c>).
 /// </summary>
 internal sealed class GatewayMetrics
 {

@@ -1,8 +1,8 @@
 using System.Globalization;
-using Gateway.Aggregation;
 using Gateway.Configuration;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
@@ -56,7 +56,6 @@ public static class TelemetryExtensions
         });
         services.AddMetrics();
         services.TryAddSingleton<GatewayMetrics>();
-        services.AddHostedService<GatewayStateMetrics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IReservedEndpoints, ScrapeEndpoint>());
 
         var otlp = OtlpEndpointKeys.Any(key => !string.IsNullOrWhiteSpace(configuration[key]));
@@ -96,8 +95,7 @@ public static class TelemetryExtensions
     /// </summary>
     public static IEndpointRouteBuilder MapGatewayTelemetry(this IEndpointRouteBuilder endpoints)
     {
-        var catalog = endpoints.ServiceProvider.GetRequiredService<AggregationCatalog>();
-        if (catalog.Options.Telemetry.Prometheus)
+        if (endpoints.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry.Prometheus)
         {
             endpoints.MapPrometheusScrapingEndpoint(MetricsPath).DisableRateLimiting().ExcludeFromDescription();
         }

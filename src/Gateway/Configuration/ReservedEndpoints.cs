@@ -1,6 +1,4 @@
-using Gateway.Configuration;
-
-namespace Gateway.Aggregation;
+namespace Gateway.Configuration;
 
 /// <summary>
 /// A feature's own endpoints (health probes, the scrape endpoint, management, the OpenAPI document), which no

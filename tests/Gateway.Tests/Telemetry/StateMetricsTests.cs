@@ -1,13 +1,17 @@
 using System.Diagnostics.Metrics;
 using Gateway.Aggregation;
+using Gateway.Caching;
+using Gateway.Configuration;
+using Gateway.Downstream;
 using Gateway.Telemetry;
 using Gateway.Tests.Configuration;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Telemetry;
 
-/// <summary>The observed instruments read the live state of a registered gateway, on its own clock.</summary>
-public sealed class GatewayStateMetricsTests
+/// <summary>The observed instruments (downstreams', datasets') read the live state of their own gateway, on its own clock.</summary>
+public sealed class StateMetricsTests
 {
     [Fact]
     public async Task Observe_StartedUntilStopped_ReportsDatasetAgeOnItsClockAndSlotsInUse()
@@ -32,10 +36,14 @@ public sealed class GatewayStateMetricsTests
         downstream.CountRejected();
 
         var metrics = TestMetrics.Create();
-        var state = new GatewayStateMetrics(metrics, catalog, time);
+        IHostedService[] state = [new DownstreamStateMetrics(metrics, catalog.Downstreams), new DatasetStateMetrics(metrics, catalog.Datasets, time)];
         Assert.Empty(Observe(metrics.Meter));
 
-        await state.StartAsync(CancellationToken.None);
+        foreach (var part in state)
+        {
+            await part.StartAsync(CancellationToken.None);
+        }
+
         time.Advance(TimeSpan.FromSeconds(5));
         var seen = Observe(metrics.Meter);
 
@@ -45,7 +53,11 @@ public sealed class GatewayStateMetricsTests
         Assert.Equal(1d, seen[("gateway.downstream.rejected", cluster)]);
         Assert.False(seen.ContainsKey(("gateway.downstream.breaker.state", cluster)), "a downstream without a breaker has no breaker state");
 
-        await state.StopAsync(CancellationToken.None);
+        foreach (var part in state)
+        {
+            await part.StopAsync(CancellationToken.None);
+        }
+
         Assert.Empty(Observe(metrics.Meter));
     }
 
@@ -57,8 +69,8 @@ public sealed class GatewayStateMetricsTests
         var (second, secondCluster) = Catalog(time);
         var firstMetrics = TestMetrics.Create();
         var secondMetrics = TestMetrics.Create();
-        await new GatewayStateMetrics(firstMetrics, first, time).StartAsync(CancellationToken.None);
-        await new GatewayStateMetrics(secondMetrics, second, time).StartAsync(CancellationToken.None);
+        await new DownstreamStateMetrics(firstMetrics, first.Downstreams).StartAsync(CancellationToken.None);
+        await new DownstreamStateMetrics(secondMetrics, second.Downstreams).StartAsync(CancellationToken.None);
 
         var seenByFirst = Observe(firstMetrics.Meter);
 
