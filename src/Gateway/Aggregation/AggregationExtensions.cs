@@ -16,9 +16,12 @@ public static class AggregationExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AggregationCatalog>();
-        // The validated options, for the features that need no more of the catalog (shutdown, diagnostics): the
+        // The validated options, for the features that need no more of the catalog (shutdown, diagnostics, caching): the
         // catalog reads, checks and owns them; start-up fails on a bad key before anything reads them.
         services.TryAddSingleton<IOptions<GatewayOptions>>(sp => Options.Create(sp.GetRequiredService<AggregationCatalog>().Options));
+        // The downstreams and datasets the configuration declares, for the features that need those alone.
+        services.TryAddSingleton(sp => sp.GetRequiredService<AggregationCatalog>().Downstreams);
+        services.TryAddSingleton(sp => sp.GetRequiredService<AggregationCatalog>().Datasets);
         services.TryAddSingleton<DownstreamClient>();
         services.AddMetrics();
         services.TryAddSingleton<GatewayMetrics>();

@@ -1,9 +1,10 @@
-using Gateway.Aggregation;
 using Gateway.Caching.Redis;
+using Gateway.Configuration;
 using Gateway.Downstream;
 using Gateway.Health;
 using Gateway.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Caching;
 
@@ -18,10 +19,9 @@ public static class CachingExtensions
     public static IServiceCollection AddCachedData(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => sp.GetRequiredService<AggregationCatalog>().Datasets);
         services.TryAddSingleton(sp => new RefreshQueue(sp.GetRequiredService<DatasetRegistry>().All.Count));
         services.TryAddSingleton(sp => new RedisConnection(
-            sp.GetRequiredService<AggregationCatalog>().Options.Cache.Redis,
+            sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Cache.Redis,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<RedisConnection>>()));
         services.TryAddSingleton<ISharedDatasetStore>(sp => new RedisDatasetStore(sp.GetRequiredService<RedisConnection>(), NewInstanceId()));
@@ -44,7 +44,7 @@ public static class CachingExtensions
             sp.GetRequiredService<RefreshQueue>(),
             sp.GetRequiredService<DatasetRefresher>(),
             sp.GetRequiredService<RefreshScheduler>(),
-            sp.GetRequiredService<AggregationCatalog>().Options.Refresh.Workers,
+            sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Refresh.Workers,
             sp.GetRequiredService<DatasetRegistry>()));
         services.AddHealthChecks().AddCheck<CachedDataReadinessCheck>("cached-data", tags: [HealthExtensions.ReadyTag]);
         return services;

@@ -1,4 +1,4 @@
-using Gateway.Aggregation;
+using Gateway.Downstream;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Yarp.ReverseProxy;
 
@@ -10,7 +10,7 @@ namespace Gateway.Health;
 /// configuration reload that dropped one would otherwise leave those sources failing). Unhealthy again from the
 /// moment the host starts stopping (SIGTERM): a draining gateway takes no new traffic.
 /// </summary>
-internal sealed class ConfigurationReadinessCheck(AggregationCatalog catalog, IProxyStateLookup proxyState, IHostApplicationLifetime lifetime) : IHealthCheck
+internal sealed class ConfigurationReadinessCheck(DownstreamRegistry downstreams, IProxyStateLookup proxyState, IHostApplicationLifetime lifetime) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -24,13 +24,13 @@ internal sealed class ConfigurationReadinessCheck(AggregationCatalog catalog, IP
             return Task.FromResult(HealthCheckResult.Unhealthy("the gateway is shutting down"));
         }
 
-        var missing = catalog.Downstreams.All
+        var missing = downstreams.All
             .Select(d => d.Id)
             .Where(id => !proxyState.TryGetCluster(id, out _))
             .Order(StringComparer.Ordinal)
             .ToList();
         return Task.FromResult(missing.Count == 0
-            ? HealthCheckResult.Healthy($"configuration loaded: {catalog.Downstreams.Count} clusters")
+            ? HealthCheckResult.Healthy($"configuration loaded: {downstreams.Count} clusters")
             : HealthCheckResult.Unhealthy($"cluster(s) used by aggregates or cached data missing from ReverseProxy:Clusters: {string.Join(", ", missing)}"));
     }
 }

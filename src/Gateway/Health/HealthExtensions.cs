@@ -1,4 +1,3 @@
-using Gateway.Aggregation;
 using Gateway.Configuration;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;

@@ -20,7 +20,7 @@ public sealed class ConfigurationReadinessCheckTests
     {
         var state = new TestProxyState(new HttpClientHandler());
         state.AddCluster("users", "http://127.0.0.1:1/");
-        var check = new ConfigurationReadinessCheck(AggregationCatalogTests.Load(TwoClusters), state, new Lifetime(started: true));
+        var check = new ConfigurationReadinessCheck(AggregationCatalogTests.Load(TwoClusters).Downstreams, state, new Lifetime(started: true));
 
         var result = await check.CheckHealthAsync(new HealthCheckContext());
 
@@ -37,8 +37,8 @@ public sealed class ConfigurationReadinessCheckTests
         state.AddCluster("orders", "http://127.0.0.1:1/");
         var catalog = AggregationCatalogTests.Load(TwoClusters);
 
-        Assert.Equal(HealthStatus.Healthy, (await new ConfigurationReadinessCheck(catalog, state, new Lifetime(started: true)).CheckHealthAsync(new HealthCheckContext())).Status);
-        Assert.Equal(HealthStatus.Unhealthy, (await new ConfigurationReadinessCheck(catalog, state, new Lifetime(started: false)).CheckHealthAsync(new HealthCheckContext())).Status);
+        Assert.Equal(HealthStatus.Healthy, (await new ConfigurationReadinessCheck(catalog.Downstreams, state, new Lifetime(started: true)).CheckHealthAsync(new HealthCheckContext())).Status);
+        Assert.Equal(HealthStatus.Unhealthy, (await new ConfigurationReadinessCheck(catalog.Downstreams, state, new Lifetime(started: false)).CheckHealthAsync(new HealthCheckContext())).Status);
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public sealed class ConfigurationReadinessCheckTests
         state.AddCluster("users", "http://127.0.0.1:1/");
         state.AddCluster("orders", "http://127.0.0.1:1/");
         using var lifetime = new Gateway.Tests.Shutdown.StoppableLifetime();
-        var check = new ConfigurationReadinessCheck(AggregationCatalogTests.Load(TwoClusters), state, lifetime);
+        var check = new ConfigurationReadinessCheck(AggregationCatalogTests.Load(TwoClusters).Downstreams, state, lifetime);
         Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
 
         lifetime.StopApplication();
