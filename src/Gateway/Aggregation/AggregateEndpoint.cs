@@ -9,7 +9,7 @@ namespace Gateway.Aggregation;
 internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor executor, GatewayMetrics metrics, TimeProvider timeProvider)
 {
     /// <summary>Response header saying whether every source succeeded.</summary>
-    public const string CompleteHeader = "X-Aggregate-Complete";
+    public const string CompleteHeader = GatewayTraffic.CompleteHeader;
 
     public AggregatePlan Plan => plan;
 
@@ -92,22 +92,11 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
         }
         finally
         {
-            var status = AnsweredStatus(context, threw);
+            var status = GatewayTraffic.AnsweredStatus(context, threw);
             metrics.RecordAggregate(definition.Name, status, timeProvider.GetElapsedTime(started).TotalMilliseconds);
             GatewayActivities.EndAggregate(span, status, complete);
         }
     }
-
-    /// <summary>
-    /// The status an aggregate's request is recorded with (metric and span), its refusals included. Nothing was answered
-    /// when the client left or the endpoint threw: say so, not the 200 the response still holds (499 is "client closed
-    /// request"; the server then answers 500).
-    /// </summary>
-    internal static int AnsweredStatus(HttpContext context, bool threw = false) =>
-        context.Response.HasStarted ? context.Response.StatusCode
-        : context.RequestAborted.IsCancellationRequested ? StatusCodes.Status499ClientClosedRequest
-        : threw ? StatusCodes.Status500InternalServerError
-        : context.Response.StatusCode;
 
     // A route value wins over a query value of the same name.
     private static string? ReadClientValue(HttpRequest request, string name)

@@ -2,6 +2,7 @@ using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Downstream;
 using Gateway.Limits;
+using Gateway.Model;
 using Gateway.Shutdown;
 using Gateway.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,9 +20,10 @@ public static class AggregationExtensions
         // The validated options, for the features that need no more of the catalog (shutdown, diagnostics, caching): the
         // catalog reads, checks and owns them; start-up fails on a bad key before anything reads them.
         services.TryAddSingleton<IOptions<GatewayOptions>>(sp => Options.Create(sp.GetRequiredService<AggregationCatalog>().Options));
-        // The downstreams and datasets the configuration declares, for the features that need those alone.
+        // The downstreams, datasets and inbound limits the configuration declares, for the features that need those alone.
         services.TryAddSingleton(sp => sp.GetRequiredService<AggregationCatalog>().Downstreams);
         services.TryAddSingleton(sp => sp.GetRequiredService<AggregationCatalog>().Datasets);
+        services.TryAddSingleton(sp => sp.GetRequiredService<AggregationCatalog>().Limits);
         services.TryAddSingleton<DownstreamClient>();
         services.AddMetrics();
         services.TryAddSingleton<GatewayMetrics>();
@@ -84,7 +86,7 @@ public static class AggregationExtensions
         return endpoints.MapMethods(definition.Route, [definition.Method], endpoint.HandleAsync)
             .WithName(definition.Name)
             .WithDisplayName($"aggregate {definition.Name}")
-            .WithMetadata(definition)
-            .RequireAggregateRateLimit(definition, services);
+            .WithMetadata(definition, new AggregateTraffic(definition.Name))
+            .RequireAggregateRateLimit(definition.Name, definition.RateLimit, services);
     }
 }

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Threading.RateLimiting;
-using Gateway.Aggregation;
+using Gateway.Model;
 using Gateway.Telemetry;
 using Microsoft.AspNetCore.RateLimiting;
 
@@ -68,7 +68,7 @@ internal static class LimitRejection
         if (aggregate is not null)
         {
             // Every answer of an aggregate says whether it is complete, the refusals included.
-            headers[AggregateEndpoint.CompleteHeader] = "false";
+            headers[GatewayTraffic.CompleteHeader] = "false";
         }
 
         try
@@ -81,7 +81,7 @@ internal static class LimitRejection
             {
                 // Refusals count among the aggregate's answers, by status as the endpoint counts its own, with the
                 // time the refusal took: microseconds, so latency panels filter by status.
-                context.RequestServices.GetService<GatewayMetrics>()?.RecordAggregate(aggregate.Name, AggregateEndpoint.AnsweredStatus(context), clock.GetElapsedTime(started).TotalMilliseconds);
+                context.RequestServices.GetService<GatewayMetrics>()?.RecordAggregate(aggregate.Name, GatewayTraffic.AnsweredStatus(context), clock.GetElapsedTime(started).TotalMilliseconds);
             }
         }
     }

@@ -1,4 +1,4 @@
-using Gateway.Aggregation;
+using Gateway.Model;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
@@ -20,13 +20,12 @@ public static class LimitsExtensions
         var services = builder.Services;
         var configuration = builder.Configuration;
         builder.WebHost.ConfigureKestrel(kestrel => KestrelLimits.Apply(kestrel, configuration));
-        services.AddOptions<KestrelServerOptions>().Configure<AggregationCatalog>((kestrel, catalog) =>
-            SendBufferCap.Apply(kestrel, catalog.Limits.SocketSendBufferBytes));
+        services.AddOptions<KestrelServerOptions>().Configure<InboundLimits>((kestrel, limits) =>
+            SendBufferCap.Apply(kestrel, limits.SocketSendBufferBytes));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, BackendHeaderRemoval>());
 
-        services.AddOptions<ForwardedHeadersOptions>().Configure<AggregationCatalog>((options, catalog) =>
+        services.AddOptions<ForwardedHeadersOptions>().Configure<InboundLimits>((options, limits) =>
         {
-            var limits = catalog.Limits;
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             // Only the listed proxies, not the loopback ones ASP.NET Core trusts by default.
             options.KnownProxies.Clear();
@@ -48,21 +47,21 @@ public static class LimitsExtensions
         });
 
         services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<AggregationCatalog, ILoggerFactory, TimeProvider>((options, catalog, loggers, clock) =>
+        services.AddOptions<RateLimiterOptions>().Configure<InboundLimits, ILoggerFactory, TimeProvider>((options, limits, loggers, clock) =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             // The aggregates' policies answer for themselves; this is the per-client limit's answer.
             options.OnRejected = LimitRejection.OnRateLimited("per-client", clock, Logger(loggers));
-            if (catalog.Limits.PerClient is { } perClient)
+            if (limits.PerClient is { } perClient)
             {
                 options.GlobalLimiter = PerClientLimiter.Create(perClient);
             }
         });
 
         services.AddCors();
-        services.AddOptions<CorsOptions>().Configure<AggregationCatalog>((options, catalog) =>
+        services.AddOptions<CorsOptions>().Configure<InboundLimits>((options, limits) =>
         {
-            if (catalog.Limits.Cors is { } cors)
+            if (limits.Cors is { } cors)
             {
                 options.AddDefaultPolicy(cors.Policy);
             }
@@ -76,7 +75,7 @@ public static class LimitsExtensions
     /// </summary>
     public static WebApplication UseGatewayForwardedHeaders(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<AggregationCatalog>().Limits.HasTrustedProxies)
+        if (app.Services.GetRequiredService<InboundLimits>().HasTrustedProxies)
         {
             app.UseForwardedHeaders();
         }
@@ -90,7 +89,7 @@ public static class LimitsExtensions
     /// </summary>
     public static WebApplication UseGatewayLimits(this WebApplication app)
     {
-        var limits = app.Services.GetRequiredService<AggregationCatalog>().Limits;
+        var limits = app.Services.GetRequiredService<InboundLimits>();
         if (limits.Cors is not null)
         {
             app.UseCors();
@@ -107,10 +106,10 @@ public static class LimitsExtensions
     }
 
     /// <summary>Applies <c>Gateway:Aggregates:{name}:RateLimit</c> to an aggregate's endpoint, when it sets one.</summary>
-    internal static TBuilder RequireAggregateRateLimit<TBuilder>(this TBuilder builder, AggregateDefinition definition, IServiceProvider services)
+    internal static TBuilder RequireAggregateRateLimit<TBuilder>(this TBuilder builder, string aggregate, FixedWindowLimit? rateLimit, IServiceProvider services)
         where TBuilder : IEndpointConventionBuilder =>
-        definition.RateLimit is { } limit
-            ? builder.RequireRateLimiting(new AggregateRateLimitPolicy(definition.Name, limit, services.GetRequiredService<TimeProvider>(), Logger(services.GetRequiredService<ILoggerFactory>())))
+        rateLimit is { } limit
+            ? builder.RequireRateLimiting(new AggregateRateLimitPolicy(aggregate, limit, services.GetRequiredService<TimeProvider>(), Logger(services.GetRequiredService<ILoggerFactory>())))
             : builder;
 
     /// <summary>Puts an endpoint of the gateway's own under <c>MaxConcurrentRequests</c> like aggregates and routes (see <see cref="GatewayTraffic"/>).</summary>

@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Gateway.Model;
 
 namespace Gateway.Limits;
 

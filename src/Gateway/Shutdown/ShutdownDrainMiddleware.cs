@@ -1,4 +1,4 @@
-using Gateway.Limits;
+using Gateway.Model;
 using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Shutdown;
