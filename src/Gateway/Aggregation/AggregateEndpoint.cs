@@ -8,9 +8,6 @@ namespace Gateway.Aggregation;
 /// <summary>The request delegate of one aggregate: reads the request, runs the fan-out, writes the envelope.</summary>
 internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor executor, GatewayMetrics metrics, TimeProvider timeProvider)
 {
-    /// <summary>Response header saying whether every source succeeded.</summary>
-    public const string CompleteHeader = GatewayTraffic.CompleteHeader;
-
     public AggregatePlan Plan => plan;
 
     public async Task HandleAsync(HttpContext context)
@@ -67,7 +64,7 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
                 var response = context.Response;
                 response.StatusCode = verdict.StatusCode;
                 response.ContentType = "application/json; charset=utf-8";
-                response.Headers[CompleteHeader] = verdict.Complete ? "true" : "false";
+                response.Headers[GatewayTraffic.CompleteHeader] = verdict.Complete ? "true" : "false";
                 if (verdict.RetryAfter is { } retryAfter)
                 {
                     response.Headers.RetryAfter = RequestBudget.WholeSeconds(retryAfter);
@@ -118,7 +115,7 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
 
     private static Task WriteBadValueAsync(HttpContext context, string name, string title, string problem)
     {
-        context.Response.Headers[CompleteHeader] = "false";
+        context.Response.Headers[GatewayTraffic.CompleteHeader] = "false";
         return Results.Problem(
             statusCode: StatusCodes.Status400BadRequest,
             title: title,
@@ -128,7 +125,7 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
 
     private static Task WriteBadHeaderAsync(HttpContext context, string name)
     {
-        context.Response.Headers[CompleteHeader] = "false";
+        context.Response.Headers[GatewayTraffic.CompleteHeader] = "false";
         return Results.Problem(
             statusCode: StatusCodes.Status400BadRequest,
             title: "Invalid header",

@@ -45,7 +45,7 @@ public static class AggregationExtensions
                 sp.GetRequiredService<ILogger<FanOutExecutor>>(),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<AggregationCatalog>().Options.Logging.FailureLogInterval)));
-        services.AddHostedService(sp => new DownstreamStateMetrics(sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<AggregationCatalog>().Downstreams));
+        services.AddHostedService(sp => new DownstreamStateMetrics(sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<DownstreamRegistry>()));
         services.AddHostedService<StartupReport>();
         return services;
     }

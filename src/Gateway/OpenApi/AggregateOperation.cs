@@ -1,4 +1,5 @@
 using Gateway.Aggregation;
+using Gateway.Model;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.OpenApi;
 
@@ -9,7 +10,7 @@ internal static class AggregateOperation
 {
     public const string Tag = "Aggregates";
 
-    private const string CompleteHeader = AggregateEndpoint.CompleteHeader;
+    private const string CompleteHeader = GatewayTraffic.CompleteHeader;
 
     public static OpenApiOperation Create(OpenApiDocument document, RoutePattern route, AggregateDefinition definition, string budgetHeader, out string path)
     {
