@@ -124,7 +124,7 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
     /// </summary>
     private static DownstreamResponse Classify(HttpContext context, RouteTimer? timer, CancellationToken clientAborted)
     {
-        // ASP.NET Core's request timeout (the route's Timeout) cancels the client's token too.
+        // The client left, or the deadline passed (the guard's timer enforces the route's Timeout too).
         if (clientAborted.IsCancellationRequested || timer?.Passed == true)
         {
             return context.Response.HasStarted && DownstreamResponse.IsTransientStatus(context.Response.StatusCode)
@@ -172,7 +172,6 @@ internal sealed class RouteTimer : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly long _startedAt;
     private readonly TimeSpan? _probeBudget;
-    private readonly CancellationToken _routeTimeout;
     private CancellationTokenSource _timer;
     private CancellationTokenRegistration _link;
     private CancellationTokenSource? _waived;
@@ -185,9 +184,11 @@ internal sealed class RouteTimer : IAsyncDisposable
         _timeProvider = timeProvider;
         _startedAt = timeProvider.GetTimestamp();
         _probeBudget = probeBudget;
+        // One timer decides: this one enforces the route's Timeout (or the shorter client budget) itself. ASP.NET Core's
+        // own for the route's Timeout would fire at the same moment, through the client's token, and race it: taken
+        // for the client leaving, the answer was YARP's 400, not 504.
+        context.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
         ClientAborted = context.RequestAborted;
-        // ASP.NET Core's own timer for the route's Timeout, cancelled only by it (ClientAborted is too, and by the client).
-        _routeTimeout = context.Features.Get<IHttpRequestTimeoutFeature>()?.RequestTimeoutToken ?? CancellationToken.None;
         context.Features.Set(new RouteDeadline(_startedAt, budget));
         _timer = new CancellationTokenSource(budget, timeProvider);
         _link = ClientAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _timer);
@@ -195,14 +196,11 @@ internal sealed class RouteTimer : IAsyncDisposable
         _budget = budget;
     }
 
-    /// <summary>The client's own token (with the route's <c>Timeout</c>, which ASP.NET Core enforces on it).</summary>
+    /// <summary>The client's own token (ASP.NET Core's timer for the route's <c>Timeout</c> is off: this one enforces it).</summary>
     public CancellationToken ClientAborted { get; }
 
-    /// <summary>
-    /// The deadline passed: this timer (the client still there), or ASP.NET Core's for the route's <c>Timeout</c>, which
-    /// is set to the same moment and may fire first.
-    /// </summary>
-    public bool Passed => (_timer.IsCancellationRequested && !ClientAborted.IsCancellationRequested) || _routeTimeout.IsCancellationRequested;
+    /// <summary>The deadline passed (the client is still there).</summary>
+    public bool Passed => _timer.IsCancellationRequested && !ClientAborted.IsCancellationRequested;
 
     /// <summary>
     /// As the half-open probe, a request whose deadline is the client's budget runs to the route's own <c>Timeout</c>
