@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Gateway.Telemetry;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Gateway.Limits;
@@ -8,7 +9,7 @@ namespace Gateway.Limits;
 /// window for the aggregate, shared by all clients (it protects the aggregate's downstreams; fairness between
 /// clients is the per-client limit's job).
 /// </summary>
-internal sealed class AggregateRateLimitPolicy(string aggregate, FixedWindowLimit limit, TimeProvider clock, ILogger logger) : IRateLimiterPolicy<string>
+internal sealed class AggregateRateLimitPolicy(string aggregate, FixedWindowLimit limit, TimeProvider clock, GatewayMetrics metrics, ILogger logger) : IRateLimiterPolicy<string>
 {
     private readonly Func<string, FixedWindowRateLimiterOptions> _options = _ => new FixedWindowRateLimiterOptions
     {
@@ -17,7 +18,7 @@ internal sealed class AggregateRateLimitPolicy(string aggregate, FixedWindowLimi
         QueueLimit = 0,
     };
 
-    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } = LimitRejection.OnRateLimited("aggregate", clock, logger);
+    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } = LimitRejection.OnRateLimited("aggregate", clock, metrics, logger);
 
     public RateLimitPartition<string> GetPartition(HttpContext httpContext) => RateLimitPartition.GetFixedWindowLimiter(aggregate, _options);
 }

@@ -29,14 +29,14 @@ internal static class LimitRejection
     private static readonly ConcurrentDictionary<(string Scope, long Seconds), byte[]> RateLimitedBodies = new();
 
     /// <summary>The rate limiter's rejection callback for a limit of <paramref name="scope"/>: logs it (Debug) and answers 429.</summary>
-    public static Func<OnRejectedContext, CancellationToken, ValueTask> OnRateLimited(string scope, TimeProvider clock, ILogger logger) => (context, _) =>
+    public static Func<OnRejectedContext, CancellationToken, ValueTask> OnRateLimited(string scope, TimeProvider clock, GatewayMetrics metrics, ILogger logger) => (context, _) =>
     {
         var http = context.HttpContext;
         Log.RequestRateLimited(logger, http.Request.Method, http.GetEndpoint()?.DisplayName, scope);
-        return new ValueTask(WriteRateLimitedAsync(http, context.Lease, scope, clock));
+        return new ValueTask(WriteRateLimitedAsync(http, context.Lease, scope, clock, metrics));
     };
 
-    private static Task WriteRateLimitedAsync(HttpContext context, RateLimitLease lease, string scope, TimeProvider clock)
+    private static Task WriteRateLimitedAsync(HttpContext context, RateLimitLease lease, string scope, TimeProvider clock, GatewayMetrics metrics)
     {
         // The limiter's own figure (for a fixed window: the window), rounded up to whole seconds, at least 1.
         var seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
@@ -47,13 +47,13 @@ internal static class LimitRejection
             "https://tools.ietf.org/html/rfc6585#section-4",
             "Too many requests",
             $"The {key.Scope} request limit is reached; retry after {key.Seconds.ToString(CultureInfo.InvariantCulture)} s."));
-        return WriteAsync(context, StatusCodes.Status429TooManyRequests, seconds, body, clock);
+        return WriteAsync(context, StatusCodes.Status429TooManyRequests, seconds, body, clock, metrics);
     }
 
-    public static Task WriteOverloadedAsync(HttpContext context, TimeProvider clock) =>
-        WriteAsync(context, StatusCodes.Status503ServiceUnavailable, OverloadRetryAfterSeconds, OverloadedBody, clock);
+    public static Task WriteOverloadedAsync(HttpContext context, TimeProvider clock, GatewayMetrics metrics) =>
+        WriteAsync(context, StatusCodes.Status503ServiceUnavailable, OverloadRetryAfterSeconds, OverloadedBody, clock, metrics);
 
-    private static async Task WriteAsync(HttpContext context, int status, long retryAfterSeconds, byte[] body, TimeProvider clock)
+    private static async Task WriteAsync(HttpContext context, int status, long retryAfterSeconds, byte[] body, TimeProvider clock, GatewayMetrics metrics)
     {
         var aggregate = GatewayTraffic.Aggregate(context);
         var started = clock.GetTimestamp();
@@ -81,7 +81,7 @@ internal static class LimitRejection
             {
                 // Refusals count among the aggregate's answers, by status as the endpoint counts its own, with the
                 // time the refusal took: microseconds, so latency panels filter by status.
-                context.RequestServices.GetService<GatewayMetrics>()?.RecordAggregate(aggregate.Name, GatewayTraffic.AnsweredStatus(context), clock.GetElapsedTime(started).TotalMilliseconds);
+                metrics.RecordAggregate(aggregate.Name, GatewayTraffic.AnsweredStatus(context), clock.GetElapsedTime(started).TotalMilliseconds);
             }
         }
     }

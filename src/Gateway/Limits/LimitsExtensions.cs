@@ -1,4 +1,5 @@
 using Gateway.Model;
+using Gateway.Telemetry;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
@@ -47,11 +48,11 @@ public static class LimitsExtensions
         });
 
         services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<InboundLimits, ILoggerFactory, TimeProvider>((options, limits, loggers, clock) =>
+        services.AddOptions<RateLimiterOptions>().Configure<InboundLimits, ILoggerFactory, TimeProvider, GatewayMetrics>((options, limits, loggers, clock, metrics) =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             // The aggregates' policies answer for themselves; this is the per-client limit's answer.
-            options.OnRejected = LimitRejection.OnRateLimited("per-client", clock, Logger(loggers));
+            options.OnRejected = LimitRejection.OnRateLimited("per-client", clock, metrics, Logger(loggers));
             if (limits.PerClient is { } perClient)
             {
                 options.GlobalLimiter = PerClientLimiter.Create(perClient);
@@ -109,7 +110,7 @@ public static class LimitsExtensions
     internal static TBuilder RequireAggregateRateLimit<TBuilder>(this TBuilder builder, string aggregate, FixedWindowLimit? rateLimit, IServiceProvider services)
         where TBuilder : IEndpointConventionBuilder =>
         rateLimit is { } limit
-            ? builder.RequireRateLimiting(new AggregateRateLimitPolicy(aggregate, limit, services.GetRequiredService<TimeProvider>(), Logger(services.GetRequiredService<ILoggerFactory>())))
+            ? builder.RequireRateLimiting(new AggregateRateLimitPolicy(aggregate, limit, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<GatewayMetrics>(), Logger(services.GetRequiredService<ILoggerFactory>())))
             : builder;
 
     /// <summary>Puts an endpoint of the gateway's own under <c>MaxConcurrentRequests</c> like aggregates and routes (see <see cref="GatewayTraffic"/>).</summary>

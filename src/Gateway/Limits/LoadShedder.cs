@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Gateway.Model;
+using Gateway.Telemetry;
 
 namespace Gateway.Limits;
 
@@ -13,12 +14,14 @@ internal sealed class LoadShedder
     private readonly RequestDelegate _next;
     private readonly ConcurrencyLimiter _limiter;
     private readonly TimeProvider _clock;
+    private readonly GatewayMetrics _metrics;
     private readonly ILogger<LoadShedder> _logger;
 
-    public LoadShedder(RequestDelegate next, int maxConcurrentRequests, TimeProvider clock, ILogger<LoadShedder> logger)
+    public LoadShedder(RequestDelegate next, int maxConcurrentRequests, TimeProvider clock, GatewayMetrics metrics, ILogger<LoadShedder> logger)
     {
         _next = next;
         _clock = clock;
+        _metrics = metrics;
         _logger = logger;
         _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = maxConcurrentRequests, QueueLimit = 0 });
     }
@@ -35,7 +38,7 @@ internal sealed class LoadShedder
         if (!lease.IsAcquired)
         {
             Log.RequestShed(_logger, context.Request.Method, context.GetEndpoint()?.DisplayName);
-            await LimitRejection.WriteOverloadedAsync(context, _clock).ConfigureAwait(false);
+            await LimitRejection.WriteOverloadedAsync(context, _clock, _metrics).ConfigureAwait(false);
             return;
         }
 
