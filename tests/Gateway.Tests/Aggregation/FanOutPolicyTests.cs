@@ -410,6 +410,15 @@ public sealed class FanOutPolicyTests
         var first = harness.RunAsync();
         await firstCalled.Task.Within();
         var second = harness.RunAsync();
+        // The second call must be in the queue (its timeout armed on the fake clock) before the clock moves.
+        var limiter = harness.Plan.Downstreams[0].Limiter;
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (limiter.GetStatistics()?.CurrentQueuedCount != 1 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(1, limiter.GetStatistics()?.CurrentQueuedCount);
         harness.Time.Advance(TimeSpan.FromSeconds(1));
         var queued = (await second.Within())[0];
         Assert.Equal(SourceOutcome.Timeout, queued.Outcome);
