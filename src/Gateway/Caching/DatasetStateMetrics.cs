@@ -8,11 +8,10 @@ namespace Gateway.Caching;
 /// The observed age of each cached dataset's current copy, on the host's clock: nothing is counted on the hot path.
 /// One per host, on its <see cref="GatewayMetrics.Meter"/>, reporting from start until stop.
 /// </summary>
-internal sealed class DatasetStateMetrics : IHostedService
+internal sealed class DatasetStateMetrics : ObservedWhileRunning
 {
     private readonly DatasetRegistry _datasets;
     private readonly TimeProvider _timeProvider;
-    private volatile bool _running;
 
     public DatasetStateMetrics(GatewayMetrics metrics, DatasetRegistry datasets, TimeProvider timeProvider)
     {
@@ -22,21 +21,9 @@ internal sealed class DatasetStateMetrics : IHostedService
             "Age of each cached dataset's current copy (none before its first load)");
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _running = true;
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        _running = false;
-        return Task.CompletedTask;
-    }
-
     private IEnumerable<Measurement<double>> Observe()
     {
-        IReadOnlyList<CachedDataset> datasets = _running ? _datasets.All : [];
+        IReadOnlyList<CachedDataset> datasets = Running ? _datasets.All : [];
         foreach (var dataset in datasets)
         {
             if (dataset.Copy is { } copy)

@@ -10,10 +10,9 @@ namespace Gateway.Downstream;
 /// flight, queued, rejected) and its circuit breaker. Nothing is counted on the hot path. One per host, on its
 /// <see cref="GatewayMetrics.Meter"/>, reporting from start until stop.
 /// </summary>
-internal sealed class DownstreamStateMetrics : IHostedService
+internal sealed class DownstreamStateMetrics : ObservedWhileRunning
 {
     private readonly DownstreamRegistry _downstreams;
-    private volatile bool _running;
 
     public DownstreamStateMetrics(GatewayMetrics metrics, DownstreamRegistry downstreams)
     {
@@ -38,21 +37,9 @@ internal sealed class DownstreamStateMetrics : IHostedService
         _ => 3,
     };
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _running = true;
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        _running = false;
-        return Task.CompletedTask;
-    }
-
     private IEnumerable<Measurement<long>> Observe(Func<DownstreamService, long> read)
     {
-        IEnumerable<DownstreamService> downstreams = _running ? _downstreams.All : [];
+        IEnumerable<DownstreamService> downstreams = Running ? _downstreams.All : [];
         foreach (var downstream in downstreams)
         {
             yield return new Measurement<long>(read(downstream), new KeyValuePair<string, object?>(Cluster, downstream.Id));
@@ -61,7 +48,7 @@ internal sealed class DownstreamStateMetrics : IHostedService
 
     private IEnumerable<Measurement<int>> ObserveBreakers()
     {
-        IEnumerable<DownstreamService> downstreams = _running ? _downstreams.All : [];
+        IEnumerable<DownstreamService> downstreams = Running ? _downstreams.All : [];
         foreach (var downstream in downstreams)
         {
             if (downstream.Resilience.BreakerState is { } state)
