@@ -83,31 +83,19 @@ internal readonly record struct AggregateRequest(string?[] ClientValues, KeyValu
 /// </summary>
 internal sealed class SourceMessages(SourceDefinition source, DownstreamService downstream, TimeSpan deadline)
 {
-    public string Timeout { get; } = $"no answer within {Milliseconds(source.Timeout)} ms";
+    /// <summary>What the invoker says about the source's call to its downstream.</summary>
+    public CallMessages Call { get; } = new(downstream, source.Timeout);
 
-    public string TimeoutQueued { get; } = $"no free slot at downstream '{downstream.Id}' within {Milliseconds(source.Timeout)} ms: timed out while still queued";
+    /// <summary>Names the source in the log of a failure nobody expects.</summary>
+    public string Caller { get; } = $"source '{source.Name}'";
 
     public string Deadline { get; } = $"cut off by the request's deadline of {Milliseconds(deadline)} ms";
-
-    public string AttemptTimeout { get; } = $"downstream '{downstream.Id}' did not answer within its attempt timeout";
-
-    public string Rejected { get; } = $"downstream '{downstream.Id}' is at its concurrency limit";
-
-    public string CircuitOpen { get; } = $"downstream '{downstream.Id}' is failing: its circuit breaker is open, the call was not sent";
-
-    public string Unavailable { get; } = $"downstream '{downstream.Id}' could not be reached or dropped the connection";
-
-    public string NoDestination { get; } = $"downstream '{downstream.Id}' has no available destination";
-
-    public string TooLarge { get; } = $"response of downstream '{downstream.Id}' is larger than {downstream.MaxResponseBytes} bytes";
-
-    public string NotJson { get; } = $"response of downstream '{downstream.Id}' is not valid JSON";
 
     public string WhileQueued { get; } = ", while still queued for a slot";
 
     public string FailedFast { get; } = "cancelled: a required source had already failed, so the answer was decided";
 
-    public string ShuttingDown { get; } = "cancelled: the gateway is shutting down";
+    public string ShuttingDown => CallMessages.ShuttingDown;
 
     public string NotLoaded { get; } = $"dataset '{source.CachedData}' has not loaded yet";
 
@@ -115,13 +103,11 @@ internal sealed class SourceMessages(SourceDefinition source, DownstreamService 
     public string Expired(long ageMs, TimeSpan servedFor, string because) =>
         $"the last good copy of dataset '{source.CachedData}' is {ageMs} ms old, past the {Milliseconds(servedFor)} ms it may be served ({because})";
 
-    public string HttpStatus(int status) => $"downstream '{downstream.Id}' answered HTTP {status}";
-
     /// <summary>The deadline message for a request whose client budget shortened the deadline.</summary>
     public string DeadlineOf(TimeSpan shortened) => shortened == deadline ? Deadline : $"cut off by the request's deadline of {Milliseconds(shortened)} ms (the client's budget)";
 
     public string NoBudget(TimeSpan left, TimeSpan minimum) =>
         $"not called: {Milliseconds(left)} ms left before the deadline, less than the minimum budget of {Milliseconds(minimum)} ms";
 
-    private static string Milliseconds(TimeSpan value) => ((long)value.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static string Milliseconds(TimeSpan value) => CallMessages.Milliseconds(value);
 }

@@ -25,6 +25,7 @@ public static class AggregationExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<AggregationCatalog>().Datasets);
         services.TryAddSingleton(sp => sp.GetRequiredService<AggregationCatalog>().Limits);
         services.TryAddSingleton<DownstreamClient>();
+        services.TryAddSingleton<DownstreamInvoker>();
         services.AddMetrics();
         services.TryAddSingleton<GatewayMetrics>();
         services.TryAddSingleton(sp => new ResponseCache(
@@ -33,7 +34,7 @@ public static class AggregationExtensions
             sp.GetRequiredService<ILogger<ResponseCache>>(),
             sp.GetService<IResponseCacheSharing>()));
         services.TryAddSingleton(sp => new FanOutExecutor(
-            sp.GetRequiredService<DownstreamClient>(),
+            sp.GetRequiredService<DownstreamInvoker>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<FanOutExecutor>>(),
             sp.GetRequiredService<GatewayMetrics>(),

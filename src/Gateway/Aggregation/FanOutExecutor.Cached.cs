@@ -1,13 +1,9 @@
 using System.Diagnostics;
-using System.Threading.RateLimiting;
 using Gateway.Caching;
 using Gateway.Downstream;
 using Gateway.Model;
 using Gateway.Telemetry;
 using Microsoft.Extensions.Primitives;
-using Polly;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
 
 namespace Gateway.Aggregation;
 
@@ -18,16 +14,22 @@ internal sealed partial class FanOutExecutor
     /// window), else one downstream call shared by every request waiting for the same key. A request with
     /// <c>Authorization</c> makes a plain call unless the source allows caching it.
     /// </summary>
-    private async Task<SourceResult> CallCachedAsync(FanOutRun run, int index)
+    private ValueTask<CallAnswer> CallCachedAsync(FanOutRun run, int index)
+    {
+        var policy = run.Plan.Definition.Sources[index].Cache!;
+        if (responseCache is null || (!StringValues.IsNullOrEmpty(run.Request.Authorization) && !policy.CacheAuthorized))
+        {
+            return CallAsync(run, index);
+        }
+
+        return new(LookUpAsync(run, index, responseCache));
+    }
+
+    private async Task<CallAnswer> LookUpAsync(FanOutRun run, int index, ResponseCache responseCache)
     {
         var plan = run.Plan;
         var source = plan.Definition.Sources[index];
         var policy = source.Cache!;
-        if (responseCache is null || (!StringValues.IsNullOrEmpty(run.Request.Authorization) && !policy.CacheAuthorized))
-        {
-            return await CallAsync(run, index).ConfigureAwait(false);
-        }
-
         var started = _timeProvider.GetTimestamp();
         if (run.Token.IsCancellationRequested)
         {
@@ -54,7 +56,7 @@ internal sealed partial class FanOutExecutor
             // This request stopped waiting; the call goes on for the others and fills the cache.
             result = run.Token.IsCancellationRequested
                 ? run.Stopped(index, Elapsed(started), queued: false)
-                : SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), plan.Messages[index].Timeout);
+                : SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), plan.Messages[index].Call.Timeout);
         }
 
         _metrics.RecordCacheLookup("response", plan.Definition.Name, source.Name, result.CacheHit, result);
@@ -62,7 +64,11 @@ internal sealed partial class FanOutExecutor
         return result;
     }
 
-    /// <summary>One cached source's downstream call: the same limit, pipeline and checks as a plain call, under the source's own timeout and shutdown only.</summary>
+    /// <summary>
+    /// One cached source's downstream call, through the invoker like a plain call, under the source's own timeout and
+    /// shutdown only: the call may outlive the request that started it, so it takes no <c>HttpContext</c> and its
+    /// span is the starting request's (a background refresh outlives it, as OpenTelemetry allows).
+    /// </summary>
     private sealed class CachedCall(
         FanOutExecutor executor,
         DownstreamService downstream,
@@ -74,51 +80,17 @@ internal sealed partial class FanOutExecutor
     {
         public string Name => source.Name;
 
-        public async Task<CachedCallAnswer> CallAsync()
+        public async Task<CallAnswer> CallAsync()
         {
-            var time = executor._timeProvider;
-            var started = time.GetTimestamp();
-            var stopping = executor._stopping;
-            using var timeout = new CancellationTokenSource(source.Timeout, time);
-            using var link = stopping.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
-            var cancellationToken = timeout.Token;
-            var endsAt = started + (long)(source.Timeout.TotalSeconds * time.TimestampFrequency);
-            DownstreamCall? call = null;
-            RateLimitLease? lease = null;
-            try
+            var answer = await executor._invoker.InvokeAsync(new CallSpec(downstream, messages.Call, address, headers, source.Timeout, executor._timeProvider.GetTimestamp(), executor._shutdown)
             {
-                lease = await downstream.Limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
-                if (!lease.IsAcquired)
-                {
-                    downstream.CountRejected();
-                    return SourceResult.Failed(SourceOutcome.Rejected, executor.Elapsed(started), messages.Rejected);
-                }
+                Caller = messages.Caller,
+                Span = span,
+            }).ConfigureAwait(false);
 
-                // No HttpContext: the call may outlive the request that started it (a background refresh).
-                // The span of the request that started the call; a background refresh outlives it, as OpenTelemetry allows.
-                call = new DownstreamCall(downstream, address, headers, null, endsAt, time, cancellationToken, stopping) { Span = span };
-                using var response = await downstream.SendAsync(call, executor._client, cancellationToken).ConfigureAwait(false);
-                return new(FromResponse(response, messages, executor.Elapsed(started)).With(call.Attempts, null), response.StoreForbidden);
-            }
-            catch (Exception) when (cancellationToken.IsCancellationRequested)
-            {
-                return stopping.IsCancellationRequested
-                    ? SourceResult.Failed(SourceOutcome.Cancelled, executor.Elapsed(started), messages.ShuttingDown)
-                    : SourceResult.Failed(SourceOutcome.Timeout, executor.Elapsed(started), call is null ? messages.TimeoutQueued : messages.Timeout);
-            }
-            catch (Exception ex) when (FromFailure(ex, downstream, messages, executor.Elapsed(started), call?.Attempts ?? 0, null) is { } failure)
-            {
-                return failure;
-            }
-            catch (Exception ex)
-            {
-                Log.SourceCallUnexpectedError(executor._logger, "(cached call)", source.Name, ex);
-                return SourceResult.Failed(SourceOutcome.Unavailable, executor.Elapsed(started), messages.Unavailable);
-            }
-            finally
-            {
-                lease?.Dispose();
-            }
+            // Shared by every request waiting for the key: the leader's wait for a slot is not theirs.
+            answer.Result.With(answer.Result.Attempts, null, answer.Result.RetryAfter);
+            return answer;
         }
     }
 }

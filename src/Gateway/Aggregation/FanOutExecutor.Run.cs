@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.Downstream;
 using Gateway.Model;
 using Gateway.Telemetry;
 
@@ -7,7 +8,7 @@ namespace Gateway.Aggregation;
 internal sealed partial class FanOutExecutor
 {
     /// <summary>The state of one request's fan-out: which sources wait, run, or are done.</summary>
-    private sealed class FanOutRun : IPlaceholderValues, IDisposable
+    private sealed class FanOutRun : IPlaceholderValues, ICallStop, IDisposable
     {
         private readonly CancellationTokenSource _cancellation;
         private readonly long _deadlineAt;
@@ -53,6 +54,9 @@ internal sealed partial class FanOutExecutor
 
         /// <summary>Cancelled at the deadline, and when the calls still running are no longer wanted.</summary>
         public CancellationToken Token => _cancellation.Token;
+
+        /// <summary>The host stopping, which alone (besides its own timeout) stops a source's call running on as the breaker's probe.</summary>
+        public CancellationToken Shutdown => _executor._stopping;
 
         /// <summary>Every source's result; complete once <see cref="RunAsync"/> has finished.</summary>
         public SourceResult[] Results => _results!;
@@ -139,7 +143,7 @@ internal sealed partial class FanOutExecutor
             SourceResult result;
             try
             {
-                result = await _executor.FetchAsync(this, index).ConfigureAwait(false);
+                result = (await _executor.FetchAsync(this, index).ConfigureAwait(false)).Result;
             }
             catch (Exception ex)
             {

@@ -1,11 +1,7 @@
-using System.Threading.RateLimiting;
 using Gateway.Caching;
 using Gateway.Downstream;
 using Gateway.Model;
 using Gateway.Telemetry;
-using Polly;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
 
 namespace Gateway.Aggregation;
 
@@ -16,7 +12,7 @@ namespace Gateway.Aggregation;
 /// and goes through its downstream's concurrency limit and resilience pipeline.
 /// </summary>
 internal sealed partial class FanOutExecutor(
-    DownstreamClient client,
+    DownstreamInvoker invoker,
     TimeProvider timeProvider,
     ILogger<FanOutExecutor> logger,
     GatewayMetrics metrics,
@@ -25,13 +21,12 @@ internal sealed partial class FanOutExecutor(
     ResponseCache? responseCache = null,
     SourceFailureLog? failureLog = null)
 {
-    private static readonly TimeSpan RejectedRetryAfter = TimeSpan.FromSeconds(1);
-
     private readonly ILogger _logger = logger;
     private readonly TimeProvider _timeProvider = timeProvider;
     private readonly GatewayMetrics _metrics = metrics;
     private readonly CancellationToken _stopping = stopping;
-    private readonly DownstreamClient _client = client;
+    private readonly DownstreamInvoker _invoker = invoker;
+    private readonly StopOnShutdown _shutdown = new(stopping);
     private readonly SourceFailureLog _failures = failureLog ?? new(logger, timeProvider, Configuration.LoggingOptions.DefaultFailureLogInterval);
 
     /// <summary>
@@ -60,11 +55,11 @@ internal sealed partial class FanOutExecutor(
     }
 
     /// <summary>Gets one source's result the way its kind says: a downstream call, a read from memory that never waits, or a call behind the response cache.</summary>
-    private ValueTask<SourceResult> FetchAsync(FanOutRun run, int index) => run.Plan.Definition.Sources[index].Kind switch
+    private ValueTask<CallAnswer> FetchAsync(FanOutRun run, int index) => run.Plan.Definition.Sources[index].Kind switch
     {
         SourceKind.CachedData => new(ReadCachedData(run.Plan, index)),
-        SourceKind.CachedCall => new(CallCachedAsync(run, index)),
-        _ => new(CallAsync(run, index)),
+        SourceKind.CachedCall => CallCachedAsync(run, index),
+        _ => CallAsync(run, index),
     };
 
     // The copy is shared with every other request reading it: the envelope copies it, nobody releases it.
@@ -80,116 +75,41 @@ internal sealed partial class FanOutExecutor(
         };
     }
 
-    private async Task<SourceResult> CallAsync(FanOutRun run, int index)
+    /// <summary>A plain call: the address from the values, the minimum budget, then the invoker under the source's timeout and the run's deadline.</summary>
+    private ValueTask<CallAnswer> CallAsync(FanOutRun run, int index)
     {
         var plan = run.Plan;
         var source = plan.Definition.Sources[index];
-        var downstream = plan.Downstreams[index];
         var messages = plan.Messages[index];
         var started = _timeProvider.GetTimestamp();
         if (run.Token.IsCancellationRequested)
         {
-            return run.Stopped(index, Elapsed(started), queued: false);
+            return new(run.Stopped(index, 0, queued: false));
         }
 
         var address = plan.GetAddress(index, run, out var missing);
         if (address is null)
         {
             var reason = PathTemplate.SegmentProblem(run.Get(missing!));
-            return SourceResult.Skipped($"not called: {{{missing!.Name}}} {reason}", SourceOutcome.Skipped);
+            return new(SourceResult.Skipped($"not called: {{{missing!.Name}}} {reason}", SourceOutcome.Skipped));
         }
 
         var left = run.TimeLeft(started);
-        var endsAt = started + (long)(Math.Min(source.Timeout.TotalSeconds, left.TotalSeconds) * _timeProvider.TimestampFrequency);
         if (left < minBudget)
         {
-            return SourceResult.Failed(SourceOutcome.Timeout, 0, messages.NoBudget(left, minBudget));
+            return new(SourceResult.Failed(SourceOutcome.Timeout, 0, messages.NoBudget(left, minBudget)));
         }
 
-        using var timeout = new CancellationTokenSource(source.Timeout, _timeProvider);
-        using var link = run.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
-        var cancellationToken = timeout.Token;
-        long? queuedMs = null;
-        DownstreamCall? call = null;
-        RateLimitLease? lease = null;
-        try
+        var endsAt = started + (long)(Math.Min(source.Timeout.TotalSeconds, left.TotalSeconds) * _timeProvider.TimestampFrequency);
+        return new(_invoker.InvokeAsync(new CallSpec(plan.Downstreams[index], messages.Call, address, run.Request.Headers, source.Timeout, started, run)
         {
-            lease = downstream.Limiter.AttemptAcquire();
-            if (!lease.IsAcquired)
-            {
-                lease.Dispose();
-                var queuedAt = _timeProvider.GetTimestamp();
-                try
-                {
-                    lease = await downstream.Limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    queuedMs = Elapsed(queuedAt);
-                }
-
-                if (!lease.IsAcquired)
-                {
-                    downstream.CountRejected();
-                    return SourceResult.Failed(SourceOutcome.Rejected, Elapsed(started), messages.Rejected).With(0, queuedMs, RejectedRetryAfter);
-                }
-            }
-
-            // As the breaker's half-open probe the call runs on to its own timeout, past the request's deadline.
-            call = new DownstreamCall(downstream, address, run.Request.Headers, run.Request.Context, endsAt, _timeProvider, timeout.Token, run.Token)
-            {
-                Span = run.SpanOf(index),
-                OwnEndsAt = started + (long)(source.Timeout.TotalSeconds * _timeProvider.TimestampFrequency),
-                Shutdown = _stopping,
-            };
-            using var response = await downstream.SendAsync(call, _client, cancellationToken).ConfigureAwait(false);
-            var result = FromResponse(response, messages, Elapsed(started));
-            return result.With(call.Attempts, queuedMs);
-        }
-        catch (Exception) when (cancellationToken.IsCancellationRequested)
-        {
-            if (run.Token.IsCancellationRequested)
-            {
-                return run.Stopped(index, Elapsed(started), queued: call is null).With(call?.Attempts ?? 0, queuedMs);
-            }
-
-            var message = call is null ? messages.TimeoutQueued : messages.Timeout;
-            return SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), message).With(call?.Attempts ?? 0, queuedMs);
-        }
-        catch (Exception ex) when (FromFailure(ex, downstream, messages, Elapsed(started), call?.Attempts ?? 0, queuedMs) is { } failure)
-        {
-            return failure;
-        }
-        finally
-        {
-            lease?.Dispose();
-        }
+            Caller = messages.Caller,
+            Context = run.Request.Context,
+            EndsAt = endsAt,
+            Span = run.SpanOf(index),
+            Slot = index,
+        }));
     }
-
-    /// <summary>What an answer that arrived means for its source: its JSON, or why it is not usable.</summary>
-    private static SourceResult FromResponse(DownstreamResponse response, SourceMessages messages, long elapsedMs) => response.Problem switch
-    {
-        ResponseProblem.None => SourceResult.Ok(response.Status, elapsedMs, response.TakeBody()!),
-        ResponseProblem.HttpStatus => SourceResult.Failed(SourceOutcome.HttpStatus, elapsedMs, messages.HttpStatus(response.Status), response.Status),
-        ResponseProblem.TooLarge => SourceResult.Failed(SourceOutcome.InvalidResponse, elapsedMs, messages.TooLarge, response.Status),
-        _ => SourceResult.Failed(SourceOutcome.InvalidResponse, elapsedMs, messages.NotJson, response.Status),
-    };
-
-    /// <summary>
-    /// The error kind of everything a call can throw besides its own cancellation (which the caller tells apart):
-    /// Polly's rejections, no destination, the transport. Null for an exception nobody expects.
-    /// </summary>
-    private static SourceResult? FromFailure(Exception exception, DownstreamService downstream, SourceMessages messages, long elapsedMs, int attempts, long? queuedMs) => exception switch
-    {
-        BrokenCircuitException broken => SourceResult.Failed(SourceOutcome.CircuitOpen, elapsedMs, messages.CircuitOpen)
-            .With(attempts, queuedMs, broken.RetryAfter ?? downstream.Resilience.BreakDuration),
-        TimeoutRejectedException => SourceResult.Failed(SourceOutcome.Timeout, elapsedMs, messages.AttemptTimeout).With(attempts, queuedMs),
-        UriFormatException => SourceResult.Skipped("not called: its address could not be built from the values (too long)", SourceOutcome.Skipped),
-        NoDestinationException => SourceResult.Failed(SourceOutcome.Unavailable, elapsedMs, messages.NoDestination).With(attempts, queuedMs),
-        HttpRequestException or IOException => SourceResult.Failed(SourceOutcome.Unavailable, elapsedMs, messages.Unavailable).With(attempts, queuedMs),
-        ExecutionRejectedException => SourceResult.Failed(SourceOutcome.Rejected, elapsedMs, messages.Rejected).With(attempts, queuedMs, RejectedRetryAfter),
-        _ => null,
-    };
 
     private long Elapsed(long started) => (long)_timeProvider.GetElapsedTime(started).TotalMilliseconds;
 

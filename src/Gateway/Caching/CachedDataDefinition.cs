@@ -29,6 +29,12 @@ internal sealed record CachedDataDefinition
     /// <summary>Timeout of one refresh call.</summary>
     public required TimeSpan Timeout { get; init; }
 
+    /// <summary>What a refresh's failure says (the invoker's messages for this downstream and timeout).</summary>
+    public CallMessages Messages => field ??= new(Downstream, Timeout);
+
+    /// <summary>Names the dataset in the log of a failure nobody expects.</summary>
+    public string Caller => $"dataset '{Name}'";
+
     public required TimeSpan MaxStaleness { get; init; }
 
     /// <summary>Whether readiness waits for the first load.</summary>

@@ -106,11 +106,11 @@ internal sealed class CachedDataset(CachedDataDefinition definition, int index, 
         _copy = new DatasetCopy(new SharedBody(utf8), status, at) { Origin = origin, LoadedAtUnixMs = atUnixMs, Writer = writer };
         Volatile.Write(ref _failuresInRow, 0);
         StopsFollowing();
-        _lastRefresh = new RefreshReport(RefreshOutcome.Ok, null, at);
+        _lastRefresh = new RefreshReport(SourceOutcome.Ok, null, at);
     }
 
     /// <summary>A refresh failed: the last good copy stays.</summary>
-    public void Failed(RefreshOutcome outcome, string message, long at)
+    public void Failed(SourceOutcome outcome, string message, long at)
     {
         Interlocked.Increment(ref _failuresInRow);
         _lastRefresh = new RefreshReport(outcome, message, at);
@@ -160,7 +160,7 @@ internal enum CopyOrigin
 }
 
 /// <summary>The last refresh: its outcome, what went wrong (never an address) and when it ended (a timestamp).</summary>
-internal sealed record RefreshReport(RefreshOutcome Outcome, string? Message, long At);
+internal sealed record RefreshReport(SourceOutcome Outcome, string? Message, long At);
 
 /// <summary>How a dataset's copy stands; see <see cref="CachedDataset.Classify"/>.</summary>
 internal enum CopyAge

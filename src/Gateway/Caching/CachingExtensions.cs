@@ -32,7 +32,7 @@ public static class CachingExtensions
             ? new RedisResponseCacheSharing(connection, sp.GetRequiredService<ILoggerFactory>())
             : null!);
         services.TryAddSingleton(sp => new DatasetRefresher(
-            sp.GetRequiredService<DownstreamClient>(),
+            sp.GetRequiredService<DownstreamInvoker>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<DatasetRefresher>>(),
             sp.GetRequiredService<GatewayMetrics>(),

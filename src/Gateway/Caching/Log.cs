@@ -14,10 +14,6 @@ internal static partial class Log
         Message = "Cached dataset {Dataset}: refresh failed with {Kind} ({FailuresInRow} in a row), the last good copy stays: {Reason}")]
     public static partial void RefreshFailed(ILogger logger, string dataset, string kind, string reason, int failuresInRow);
 
-    [LoggerMessage(EventId = 104, EventName = "DatasetRefreshUnexpectedError", Level = LogLevel.Error,
-        Message = "Cached dataset {Dataset}: refresh failed unexpectedly")]
-    public static partial void RefreshUnexpectedError(ILogger logger, string dataset, Exception exception);
-
     [LoggerMessage(EventId = 105, EventName = "RefreshQueueFull", Level = LogLevel.Warning,
         Message = "Cached dataset {Dataset}: the refresh queue is full, trying again in {DelayMs} ms")]
     public static partial void RefreshQueueFull(ILogger logger, string dataset, long delayMs);

@@ -181,15 +181,9 @@ internal interface ICachedCall
     string Name { get; }
 
     /// <summary>Calls the downstream under the source's own timeout; never throws but for a bug. A successful body is pooled: the cache copies it.</summary>
-    Task<CachedCallAnswer> CallAsync();
+    Task<CallAnswer> CallAsync();
 }
 
-/// <summary>What a cached call brought back, and why its answer must not be stored, if the downstream said so (<see cref="DownstreamResponse.StoreForbidden"/>).</summary>
-internal readonly record struct CachedCallAnswer(SourceResult Result, string? StoreForbidden)
-{
-    /// <summary>A result with nothing said against storing it (every failure: failures are never stored anyway).</summary>
-    public static implicit operator CachedCallAnswer(SourceResult result) => new(result, null);
-}
 
 /// <summary>
 /// The hook for sharing answers between instances: attaches a distributed level and a backplane (Redis,

@@ -52,6 +52,9 @@ internal sealed class DownstreamService
 
     public TimeSpan? Timeout { get; }
 
+    /// <summary>What a refusal of a pass-through route to this downstream says (a route has no call timeout of its own: only the refusals apply).</summary>
+    public CallMessages RouteMessages => field ??= new(this, Timeout ?? TimeSpan.Zero);
+
     public long MaxResponseBytes { get; }
 
     /// <summary>Header carrying the time left on every call.</summary>

@@ -1,4 +1,5 @@
 using Gateway.Caching;
+using Gateway.Model;
 
 namespace Gateway.Management;
 

@@ -47,12 +47,11 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
                 return;
             }
 
-            using var lease = await downstream.Limiter.AcquireAsync(1, context.RequestAborted).ConfigureAwait(false);
+            using var lease = await DownstreamInvoker.EnterAsync(downstream, context.RequestAborted).ConfigureAwait(false);
             if (!lease.IsAcquired)
             {
-                downstream.CountRejected();
                 await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "Downstream at its limit",
-                    $"downstream '{downstream.Id}' is at its concurrency limit", TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                    downstream.RouteMessages.Rejected, DownstreamInvoker.RejectedRetryAfter).ConfigureAwait(false);
                 return;
             }
 
@@ -81,9 +80,9 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
             }
             catch (BrokenCircuitException ex)
             {
-                await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "Circuit open",
-                    $"downstream '{downstream.Id}' is failing: its circuit breaker is open, the request was not sent",
-                    ex.RetryAfter ?? downstream.Resilience.BreakDuration).ConfigureAwait(false);
+                // The invoker's verdict, as for a source: what the refusal says and when to come back.
+                var refused = DownstreamInvoker.Classify(ex, downstream, downstream.RouteMessages, 0)!;
+                await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "Circuit open", refused.Message!, refused.RetryAfter).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (timer?.Passed == true && !context.Response.HasStarted)

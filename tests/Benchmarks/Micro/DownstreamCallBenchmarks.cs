@@ -54,7 +54,7 @@ public class DownstreamCallBenchmarks
         catalog.ThrowIfInvalid();
         _plan = catalog.CreatePlan(catalog.Configured.Single());
         var client = new Gateway.Downstream.DownstreamClient(new OneCluster(), [], [], TimeProvider.System);
-        _executor = new FanOutExecutor(client, TimeProvider.System, NullLogger<FanOutExecutor>.Instance, Metrics(), TimeSpan.FromMilliseconds(5), CancellationToken.None);
+        _executor = new FanOutExecutor(new Gateway.Downstream.DownstreamInvoker(client, TimeProvider.System, NullLogger<Gateway.Downstream.DownstreamInvoker>.Instance), TimeProvider.System, NullLogger<FanOutExecutor>.Instance, Metrics(), TimeSpan.FromMilliseconds(5), CancellationToken.None);
         _request = new AggregateRequest([], [], TimeSpan.FromSeconds(5));
     }
 

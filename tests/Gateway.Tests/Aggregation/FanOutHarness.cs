@@ -42,7 +42,7 @@ internal sealed class FanOutHarness : IDisposable
         ProxyState.AddCluster("users", "http://users.test/");
         ProxyState.AddCluster("orders", "http://orders.test/base/");
         var client = new DownstreamClient(ProxyState, [], [], Time);
-        Executor = new FanOutExecutor(client, Time, logger ?? NullLogger<FanOutExecutor>.Instance, Telemetry.TestMetrics.Create(), _catalog.Options.Deadline.MinBudget, _stopping.Token);
+        Executor = new FanOutExecutor(new DownstreamInvoker(client, Time, NullLogger<DownstreamInvoker>.Instance), Time, logger ?? NullLogger<FanOutExecutor>.Instance, Telemetry.TestMetrics.Create(), _catalog.Options.Deadline.MinBudget, _stopping.Token);
     }
 
     public TestProxyState ProxyState { get; }

@@ -58,8 +58,8 @@ internal sealed class CachedDataHarness : IAsyncDisposable
         Queue = new RefreshQueue(queueCapacity ?? Catalog.Datasets.All.Count);
         Scheduler = new RefreshScheduler(Catalog.Datasets, Queue, Time, NullLogger<RefreshScheduler>.Instance, () => Random);
         Sharing = store is null ? null : new DatasetSharing(store, Time, SharingLog);
-        _workers = new RefreshWorkers(Queue, new DatasetRefresher(client, Time, NullLogger<DatasetRefresher>.Instance, Telemetry.TestMetrics.Create(), Sharing), Scheduler, workers, Catalog.Datasets);
-        Executor = new FanOutExecutor(client, Time, NullLogger<FanOutExecutor>.Instance, Telemetry.TestMetrics.Create(), TimeSpan.Zero, _stopping.Token);
+        _workers = new RefreshWorkers(Queue, new DatasetRefresher(new DownstreamInvoker(client, Time, NullLogger<DownstreamInvoker>.Instance), Time, NullLogger<DatasetRefresher>.Instance, Telemetry.TestMetrics.Create(), Sharing), Scheduler, workers, Catalog.Datasets);
+        Executor = new FanOutExecutor(new DownstreamInvoker(client, Time, NullLogger<DownstreamInvoker>.Instance), Time, NullLogger<FanOutExecutor>.Instance, Telemetry.TestMetrics.Create(), TimeSpan.Zero, _stopping.Token);
     }
 
     public FakeTimeProvider Time { get; }

@@ -415,13 +415,13 @@ public sealed class DatasetSharingTests
         Assert.Equal("me", store.LeaseHolder("categories"));
         if (downstreamAnswers)
         {
-            Assert.Equal(RefreshOutcome.Ok, dataset.LastRefresh!.Outcome);
+            Assert.Equal(SourceOutcome.Ok, dataset.LastRefresh!.Outcome);
             Assert.Equal(CopyAge.Fresh, dataset.Classify(harness.Time.GetTimestamp(), out _, out _));
             Assert.Equal(Body, Encoding.UTF8.GetString(store.Value("categories")!.Body));
         }
         else
         {
-            Assert.Equal(RefreshOutcome.HttpStatus, dataset.LastRefresh!.Outcome);
+            Assert.Equal(SourceOutcome.HttpStatus, dataset.LastRefresh!.Outcome);
             Assert.Equal(CopyAge.Missing, dataset.Classify(harness.Time.GetTimestamp(), out _, out _));
             Assert.Equal(1, dataset.FailuresInRow);
         }

@@ -111,17 +111,17 @@ public sealed class KeyedMemoryLockerTests
     {
         public string Name => "item";
 
-        public Task<CachedCallAnswer> CallAsync()
+        public Task<CallAnswer> CallAsync()
         {
             if (status != 200)
             {
-                return Task.FromResult<CachedCallAnswer>(SourceResult.Failed(SourceOutcome.HttpStatus, 1, "not found", status));
+                return Task.FromResult<CallAnswer>(SourceResult.Failed(SourceOutcome.HttpStatus, 1, "not found", status));
             }
 
             var json = Encoding.UTF8.GetBytes("""{"v":1}""");
             var buffer = ArrayPool<byte>.Shared.Rent(json.Length);
             json.CopyTo(buffer, 0);
-            return Task.FromResult<CachedCallAnswer>(SourceResult.Ok(200, 1, new PooledBody(buffer, 0, json.Length)));
+            return Task.FromResult<CallAnswer>(SourceResult.Ok(200, 1, new PooledBody(buffer, 0, json.Length)));
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Gateway.Caching;
+using Gateway.Model;
 using Gateway.Tests.Aggregation;
 using static Gateway.Tests.Caching.CachedDataHarness;
 
@@ -72,7 +73,7 @@ public sealed class RefreshSchedulerTests
         // The first failure came after 10 s; then 1, 2, 4, 8 s and the cap: the interval.
         Assert.Equal([1, 2, 4, 8, 10, 10], retries.Select(r => r.TotalSeconds));
         Assert.Equal(7, dataset.FailuresInRow);
-        Assert.Equal(RefreshOutcome.HttpStatus, dataset.LastRefresh!.Outcome);
+        Assert.Equal(SourceOutcome.HttpStatus, dataset.LastRefresh!.Outcome);
         Assert.Same(loaded, dataset.Copy);
 
         harness.Handler = (_, _) => Task.FromResult(FanOutHarness.Json("""[{"id":"new"}]"""));
@@ -193,7 +194,7 @@ public sealed class RefreshSchedulerTests
 
         await harness.StopWorkersAsync().Within();
         await cancelled.Task.Within();
-        Assert.Equal(RefreshOutcome.Cancelled, dataset.LastRefresh!.Outcome);
+        Assert.Equal(SourceOutcome.Cancelled, dataset.LastRefresh!.Outcome);
         Assert.Same(loaded, dataset.Copy);
     }
 
