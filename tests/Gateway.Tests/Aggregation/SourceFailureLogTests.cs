@@ -8,6 +8,7 @@ using Gateway.Tests.Logging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using static Gateway.Tests.Aggregation.FanOutHarness;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Gateway.Tests.Aggregation;
 
@@ -16,7 +17,7 @@ public sealed class SourceFailureLogTests
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 
     private readonly FakeTimeProvider _time = new();
-    private readonly FieldLogger<FanOutExecutor> _logger = new();
+    private readonly FakeLogger<FanOutExecutor> _logger = new();
     private readonly AggregateDefinition _aggregate = Compile();
 
     private SourceDefinition Required => _aggregate.Sources.Single(s => s.Name == "profile");
@@ -32,16 +33,16 @@ public sealed class SourceFailureLogTests
 
         new SourceFailureLog(_logger, _time, Interval).Report("dash", Required, Unavailable);
 
-        var line = Assert.Single(_logger.Lines);
+        var line = Assert.Single(_logger.Collector.GetSnapshot());
         Assert.Equal(LogLevel.Warning, line.Level);
-        Assert.Equal("SourceFailed", line.EventId.Name);
-        Assert.Equal("dash", line.Fields["Aggregate"]);
-        Assert.Equal("profile", line.Fields["Source"]);
-        Assert.Equal(true, line.Fields["Required"]);
-        Assert.Equal("unavailable", line.Fields["Kind"]);
-        Assert.Equal("the users service is unavailable", line.Fields["Reason"]);
-        Assert.Equal(activity.TraceId.ToHexString(), line.Fields["TraceId"]);
-        Assert.Equal(0, line.Fields["Suppressed"]);
+        Assert.Equal("SourceFailed", line.Id.Name);
+        Assert.Equal("dash", line.GetStructuredStateValue("Aggregate"));
+        Assert.Equal("profile", line.GetStructuredStateValue("Source"));
+        Assert.Equal("True", line.GetStructuredStateValue("Required"));
+        Assert.Equal("unavailable", line.GetStructuredStateValue("Kind"));
+        Assert.Equal("the users service is unavailable", line.GetStructuredStateValue("Reason"));
+        Assert.Equal(activity.TraceId.ToHexString(), line.GetStructuredStateValue("TraceId"));
+        Assert.Equal("0", line.GetStructuredStateValue("Suppressed"));
     }
 
     [Fact]
@@ -49,11 +50,11 @@ public sealed class SourceFailureLogTests
     {
         new SourceFailureLog(_logger, _time, Interval).Report("dash", Optional, SourceResult.Failed(SourceOutcome.Timeout, 500, "timed out"));
 
-        var line = Assert.Single(_logger.Lines);
+        var line = Assert.Single(_logger.Collector.GetSnapshot());
         Assert.Equal(LogLevel.Information, line.Level);
-        Assert.Equal("orders", line.Fields["Source"]);
-        Assert.Equal(false, line.Fields["Required"]);
-        Assert.Equal("timeout", line.Fields["Kind"]);
+        Assert.Equal("orders", line.GetStructuredStateValue("Source"));
+        Assert.Equal("False", line.GetStructuredStateValue("Required"));
+        Assert.Equal("timeout", line.GetStructuredStateValue("Kind"));
     }
 
     [Fact]
@@ -61,7 +62,7 @@ public sealed class SourceFailureLogTests
     {
         new SourceFailureLog(_logger, _time, Interval).Report("dash", Required, SourceResult.Failed(SourceOutcome.Cancelled, 1, "cancelled: the client went away"));
 
-        Assert.Equal(LogLevel.Debug, Assert.Single(_logger.Lines).Level);
+        Assert.Equal(LogLevel.Debug, Assert.Single(_logger.Collector.GetSnapshot()).Level);
     }
 
     [Fact]
@@ -74,16 +75,16 @@ public sealed class SourceFailureLogTests
             log.Report("dash", Required, Unavailable);
         }
 
-        Assert.Single(_logger.Lines);
+        Assert.Single(_logger.Collector.GetSnapshot());
         _time.Advance(Interval - TimeSpan.FromMilliseconds(1));
         log.Report("dash", Required, Unavailable);
-        Assert.Single(_logger.Lines);
+        Assert.Single(_logger.Collector.GetSnapshot());
 
         _time.Advance(TimeSpan.FromMilliseconds(1));
         log.Report("dash", Required, Unavailable);
 
-        Assert.Equal([0, 1000], _logger.Lines.Select(l => l.Fields["Suppressed"]));
-        Assert.Contains("1000 earlier failures of this source not logged", _logger.Lines[1].Message, StringComparison.Ordinal);
+        Assert.Equal(["0", "1000"], _logger.Collector.GetSnapshot().Select(l => l.GetStructuredStateValue("Suppressed")));
+        Assert.Contains("1000 earlier failures of this source not logged", _logger.Collector.GetSnapshot()[1].Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -98,7 +99,7 @@ public sealed class SourceFailureLogTests
             log.Report("other", Required, Unavailable);
         }
 
-        Assert.Equal(3, _logger.Lines.Count);
+        Assert.Equal(3, _logger.Collector.GetSnapshot().Count);
     }
 
     [Fact]
@@ -111,18 +112,23 @@ public sealed class SourceFailureLogTests
             log.Report("dash", Required, Unavailable);
         }
 
-        Assert.Equal(5, _logger.Lines.Count);
+        Assert.Equal(5, _logger.Collector.GetSnapshot().Count);
     }
 
     [Fact]
     public void Report_LoggerAboveWarning_TouchesNoThrottle()
     {
-        var quiet = new FieldLogger<FanOutExecutor> { MinLevel = LogLevel.Error };
+        var quiet = new FakeLogger<FanOutExecutor>();
+        foreach (var level in (LogLevel[])[LogLevel.Trace, LogLevel.Debug, LogLevel.Information, LogLevel.Warning])
+        {
+            quiet.ControlLevel(level, enabled: false);
+        }
+
         var log = new SourceFailureLog(quiet, _time, Interval);
 
         log.Report("dash", Required, Unavailable);
 
-        Assert.Empty(quiet.Lines);
+        Assert.Empty(quiet.Collector.GetSnapshot());
     }
 
     [Fact]
@@ -135,7 +141,7 @@ public sealed class SourceFailureLogTests
         log.Report("dash", Required, Unavailable);
 
         Assert.Collection(
-            _logger.Lines,
+            _logger.Collector.GetSnapshot(),
             l => Assert.Equal(LogLevel.Debug, l.Level),
             l => Assert.Equal(LogLevel.Warning, l.Level));
     }
@@ -143,7 +149,7 @@ public sealed class SourceFailureLogTests
     [Fact]
     public async Task Execute_RequiredSourceAnswers500_TheExecutorLogsItsFailureAtWarningAndTheCutOffSourceAtDebug()
     {
-        var logger = new FieldLogger<FanOutExecutor>();
+        var logger = new FakeLogger<FanOutExecutor>();
         using var harness = new FanOutHarness(
             new JsonObject { ["Route"] = "/agg/{id}", ["Sources"] = new JsonObject { ["a"] = Source("users", "/a", required: true), ["b"] = Source("orders", "/b") } },
             (request, _) => Task.FromResult(Json("{}", request.RequestUri!.AbsolutePath == "/a" ? HttpStatusCode.InternalServerError : HttpStatusCode.OK)),
@@ -151,13 +157,13 @@ public sealed class SourceFailureLogTests
 
         await harness.RunAsync().Within();
 
-        var line = Assert.Single(logger.Lines, l => l.EventId.Name == "SourceFailed" && l.Level >= LogLevel.Information);
+        var line = Assert.Single(logger.Collector.GetSnapshot(), l => l.Id.Name == "SourceFailed" && l.Level >= LogLevel.Information);
         Assert.Equal(LogLevel.Warning, line.Level);
         // b was cut off by fail-fast: not a failure of its own.
-        Assert.Equal(LogLevel.Debug, Assert.Single(logger.Lines, l => (string?)l.Fields["Source"] == "b").Level);
-        Assert.Equal("agg", line.Fields["Aggregate"]);
-        Assert.Equal("a", line.Fields["Source"]);
-        Assert.Equal("http_status", line.Fields["Kind"]);
+        Assert.Equal(LogLevel.Debug, Assert.Single(logger.Collector.GetSnapshot(), l => l.GetStructuredStateValue("Source") == "b").Level);
+        Assert.Equal("agg", line.GetStructuredStateValue("Aggregate"));
+        Assert.Equal("a", line.GetStructuredStateValue("Source"));
+        Assert.Equal("http_status", line.GetStructuredStateValue("Kind"));
     }
 
     private static AggregateDefinition Compile()

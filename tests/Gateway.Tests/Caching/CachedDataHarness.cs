@@ -9,6 +9,7 @@ using Gateway.Tests.Configuration;
 using Gateway.Tests.Downstream;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Gateway.Tests.Caching;
 
@@ -68,7 +69,7 @@ internal sealed class CachedDataHarness : IAsyncDisposable
     public DatasetSharing? Sharing { get; }
 
     /// <summary>What <see cref="Sharing"/> logged.</summary>
-    public ListLogger<DatasetSharing> SharingLog { get; } = new();
+    public FakeLogger<DatasetSharing> SharingLog { get; } = new();
 
     /// <summary>What the downstream answers; tests change it as they go.</summary>
     public Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> Handler { get; set; } =

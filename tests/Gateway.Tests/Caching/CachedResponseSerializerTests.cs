@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using ZiggyCreatures.Caching.Fusion.Internals;
 using ZiggyCreatures.Caching.Fusion.Internals.Distributed;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Gateway.Tests.Caching;
 
@@ -183,7 +184,7 @@ public sealed class CachedResponseSerializerTests
     public void Deserialize_Invalid_LoggedAtWarningThrottledTo1PerWindow()
     {
         var time = new FakeTimeProvider(LoadedAt);
-        var logger = new ListLogger<CachedResponseSerializer>();
+        var logger = new FakeLogger<CachedResponseSerializer>();
         var serializer = new CachedResponseSerializer(long.MaxValue, time, logger);
         var forged = Encoded("""{"v":1},"meta":{}"""u8.ToArray());
 
@@ -195,10 +196,10 @@ public sealed class CachedResponseSerializerTests
         time.Advance(TimeSpan.FromSeconds(31));
         Assert.Null(serializer.Deserialize<FusionCacheDistributedEntry<CachedResponse>>(forged));
 
-        Assert.Equal(2, logger.Entries.Count);
-        Assert.All(logger.Entries, e => Assert.Equal(("SharedResponseInvalid", LogLevel.Warning), (e.EventName, e.Level)));
-        Assert.Contains("not one well-formed JSON value", logger.Entries[0].Message, StringComparison.Ordinal);
-        Assert.Contains("99 more", logger.Entries[1].Message, StringComparison.Ordinal);
+        Assert.Equal(2, logger.Collector.GetSnapshot().Count);
+        Assert.All(logger.Collector.GetSnapshot(), e => Assert.Equal(("SharedResponseInvalid", LogLevel.Warning), (e.Id.Name, e.Level)));
+        Assert.Contains("not one well-formed JSON value", logger.Collector.GetSnapshot()[0].Message, StringComparison.Ordinal);
+        Assert.Contains("99 more", logger.Collector.GetSnapshot()[1].Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -9,6 +9,7 @@ using Gateway.Tests.Aggregation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using static Gateway.Tests.Caching.CachedDataHarness;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Gateway.Tests.Caching;
 
@@ -132,7 +133,7 @@ public sealed class DatasetSharingTests
         Assert.Equal(3, dataset.FailuresInRow);
         Assert.Null(store.LeaseHolder("categories"));
         Assert.False(dataset.LeaseHeld);
-        Assert.Contains(harness.SharingLog.Entries, e => e.EventName == "DatasetLeaseGivenUp" && e.Level == LogLevel.Warning);
+        Assert.Contains(harness.SharingLog.Collector.GetSnapshot(), e => e.Id.Name == "DatasetLeaseGivenUp" && e.Level == LogLevel.Warning);
 
         // Nobody else took it: this instance does, for one more try, and gives it up again at once.
         await harness.NextRefreshAsync(dataset);
@@ -199,7 +200,7 @@ public sealed class DatasetSharingTests
         Assert.Equal("me", store.Value("categories")!.Writer);
         Assert.Equal(CopyOrigin.Downstream, dataset.Copy!.Origin);
         Assert.Equal(CopyAge.Fresh, dataset.Classify(harness.Time.GetTimestamp(), out _, out _));
-        var takenOver = Assert.Single(harness.SharingLog.Entries, e => e.EventName == "DatasetLeaseTakenOver");
+        var takenOver = Assert.Single(harness.SharingLog.Collector.GetSnapshot(), e => e.Id.Name == "DatasetLeaseTakenOver");
         Assert.Contains("13000 ms old, past its fresh period of 12000 ms", takenOver.Message, StringComparison.Ordinal);
     }
 
@@ -243,7 +244,7 @@ public sealed class DatasetSharingTests
         await harness.NextRefreshAsync(dataset);
         Assert.Equal(1, calls());
         Assert.Equal("me", store.LeaseHolder("categories"));
-        Assert.DoesNotContain(harness.SharingLog.Entries, e => e.EventName == "DatasetLeaseTakenOver");
+        Assert.DoesNotContain(harness.SharingLog.Collector.GetSnapshot(), e => e.Id.Name == "DatasetLeaseTakenOver");
     }
 
     [Fact]
@@ -262,7 +263,7 @@ public sealed class DatasetSharingTests
         Assert.Equal(TimeSpan.FromSeconds(13), store.LeaseLeft("categories"));
         Assert.True(dataset.LeaseHeld);
         Assert.Equal(CopyAge.Fresh, dataset.Classify(harness.Time.GetTimestamp(), out _, out _));
-        var repaired = Assert.Single(harness.SharingLog.Entries, e => e.EventName == "DatasetLeaseRepaired");
+        var repaired = Assert.Single(harness.SharingLog.Collector.GetSnapshot(), e => e.Id.Name == "DatasetLeaseRepaired");
         Assert.Contains("stray", repaired.Message, StringComparison.Ordinal);
     }
 
@@ -342,8 +343,8 @@ public sealed class DatasetSharingTests
         Assert.Equal(6, calls());
         Assert.Equal(CopyOrigin.Downstream, dataset.Copy!.Origin);
         Assert.False(dataset.LeaseHeld);
-        var warnings = harness.SharingLog.Entries.Where(e => e.Level == LogLevel.Warning).ToList();
-        Assert.All(warnings, w => Assert.Equal("SharedStoreFailed", w.EventName));
+        var warnings = harness.SharingLog.Collector.GetSnapshot().Where(e => e.Level == LogLevel.Warning).ToList();
+        Assert.All(warnings, w => Assert.Equal("SharedStoreFailed", w.Id.Name));
         Assert.Equal(2, warnings.Count); // at 0 s and 30 s; the 10 s and 20 s ones counted in the second
         Assert.Contains("2 more", warnings[1].Message, StringComparison.Ordinal);
     }
@@ -361,7 +362,7 @@ public sealed class DatasetSharingTests
 
         Assert.Equal(2, calls());
         Assert.Equal(0, store.Operations);
-        Assert.DoesNotContain(harness.SharingLog.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.DoesNotContain(harness.SharingLog.Collector.GetSnapshot(), e => e.Level >= LogLevel.Warning);
 
         // Back: shared again at the next refresh.
         store.IsAvailable = true;
@@ -382,7 +383,7 @@ public sealed class DatasetSharingTests
 
         Assert.Equal(1, calls());
         Assert.Equal(Body, Encoding.UTF8.GetString(dataset.Copy!.Body.Span));
-        Assert.Contains(harness.SharingLog.Entries, e => e.EventName == "SharedCopyInvalid");
+        Assert.Contains(harness.SharingLog.Collector.GetSnapshot(), e => e.Id.Name == "SharedCopyInvalid");
     }
 
     [Theory]
@@ -409,9 +410,9 @@ public sealed class DatasetSharingTests
         await harness.RefreshedAsync(dataset);
 
         Assert.Equal(1, calls() + failed);
-        var invalid = Assert.Single(harness.SharingLog.Entries, e => e.EventName == "SharedCopyInvalid");
+        var invalid = Assert.Single(harness.SharingLog.Collector.GetSnapshot(), e => e.Id.Name == "SharedCopyInvalid");
         Assert.Contains("not valid JSON", invalid.Message, StringComparison.Ordinal);
-        Assert.Contains(harness.SharingLog.Entries, e => e.EventName == "DatasetLeaseTakenOver");
+        Assert.Contains(harness.SharingLog.Collector.GetSnapshot(), e => e.Id.Name == "DatasetLeaseTakenOver");
         Assert.Equal("me", store.LeaseHolder("categories"));
         if (downstreamAnswers)
         {
@@ -438,7 +439,7 @@ public sealed class DatasetSharingTests
         await harness.RefreshedAsync(dataset);
 
         Assert.Equal(1, calls());
-        Assert.Contains(harness.SharingLog.Entries, e => e.EventName == "SharedCopyInvalid" && e.Message.Contains("no time to live", StringComparison.Ordinal));
+        Assert.Contains(harness.SharingLog.Collector.GetSnapshot(), e => e.Id.Name == "SharedCopyInvalid" && e.Message.Contains("no time to live", StringComparison.Ordinal));
         Assert.Equal("me", store.Value("categories")!.Writer);
         Assert.Equal(CopyOrigin.Downstream, dataset.Copy!.Origin);
     }

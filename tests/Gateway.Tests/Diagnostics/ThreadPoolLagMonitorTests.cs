@@ -5,6 +5,7 @@ using Gateway.Tests.Logging;
 using Gateway.Tests.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Gateway.Tests.Diagnostics;
 
@@ -14,7 +15,7 @@ public sealed class ThreadPoolLagMonitorTests : IDisposable
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 
     private readonly FakeTimeProvider _time = new();
-    private readonly FieldLogger<ThreadPoolLagMonitor> _logger = new();
+    private readonly FakeLogger<ThreadPoolLagMonitor> _logger = new();
     private readonly GatewayMetrics _metrics = TestMetrics.Create();
     private readonly MeterListener _listener = new();
     private readonly List<double> _measured = [];
@@ -60,15 +61,15 @@ public sealed class ThreadPoolLagMonitorTests : IDisposable
 
         monitor.Ran(dueAt);
 
-        var line = Assert.Single(_logger.Lines);
+        var line = Assert.Single(_logger.Collector.GetSnapshot());
         Assert.Equal(LogLevel.Warning, line.Level);
-        Assert.Equal("ThreadPoolLag", line.EventId.Name);
-        Assert.Equal(250L, line.Fields["LagMs"]);
-        Assert.Equal(100L, line.Fields["LagWarningMs"]);
-        Assert.True((int)line.Fields["ThreadCount"]! >= 1);
-        Assert.True((int)line.Fields["MinThreads"]! >= 1);
-        Assert.True((long)line.Fields["PendingWorkItems"]! >= 0);
-        Assert.True((long)line.Fields["CompletedWorkItems"]! >= 1);
+        Assert.Equal("ThreadPoolLag", line.Id.Name);
+        Assert.Equal("250", line.GetStructuredStateValue("LagMs"));
+        Assert.Equal("100", line.GetStructuredStateValue("LagWarningMs"));
+        Assert.True(int.Parse(line.GetStructuredStateValue("ThreadCount")!, System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        Assert.True(int.Parse(line.GetStructuredStateValue("MinThreads")!, System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        Assert.True(long.Parse(line.GetStructuredStateValue("PendingWorkItems")!, System.Globalization.CultureInfo.InvariantCulture) >= 0);
+        Assert.True(long.Parse(line.GetStructuredStateValue("CompletedWorkItems")!, System.Globalization.CultureInfo.InvariantCulture) >= 1);
     }
 
     [Fact]
@@ -80,7 +81,7 @@ public sealed class ThreadPoolLagMonitorTests : IDisposable
 
         monitor.Ran(dueAt);
 
-        Assert.Empty(_logger.Lines);
+        Assert.Empty(_logger.Collector.GetSnapshot());
         Assert.Contains(100.0, Measured);
     }
 
@@ -97,13 +98,13 @@ public sealed class ThreadPoolLagMonitorTests : IDisposable
         }
 
         // 50 probes of 150 ms: 7.5 s, within one interval.
-        Assert.Single(_logger.Lines);
+        Assert.Single(_logger.Collector.GetSnapshot());
         _time.Advance(Interval);
         var last = _time.GetTimestamp();
         _time.Advance(TimeSpan.FromMilliseconds(150));
         monitor.Ran(last);
 
-        Assert.Equal([0, 49], _logger.Lines.Select(l => l.Fields["Suppressed"]));
+        Assert.Equal(["0", "49"], _logger.Collector.GetSnapshot().Select(l => l.GetStructuredStateValue("Suppressed")));
         Assert.Equal(51, Measured.Count(m => m == 150.0));
     }
 

@@ -5,6 +5,7 @@ using Gateway.Tests.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Gateway.Tests.Shutdown;
 
@@ -12,7 +13,7 @@ public sealed class ShutdownDrainTests
 {
     private readonly FakeTimeProvider _time = new();
     private readonly StoppableLifetime _lifetime = new();
-    private readonly ListLogger<ShutdownDrain> _log = new();
+    private readonly FakeLogger<ShutdownDrain> _log = new();
 
     [Fact]
     public void Expired_HostStops_CancelledOnlyOnceTheDrainTimeoutHasPassed()
@@ -28,7 +29,7 @@ public sealed class ShutdownDrainTests
         Assert.False(drain.Expired.IsCancellationRequested);
         _time.Advance(TimeSpan.FromSeconds(0.1));
         Assert.True(drain.Expired.IsCancellationRequested);
-        Assert.Contains(_log.Entries, e => e is { Level: LogLevel.Warning, EventName: "DrainExpired" } && e.Message.Contains("1 requests in flight", StringComparison.Ordinal));
+        Assert.Contains(_log.Collector.GetSnapshot(), e => e is { Level: LogLevel.Warning, Id.Name: "DrainExpired" } && e.Message.Contains("1 requests in flight", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -62,12 +63,12 @@ public sealed class ShutdownDrainTests
 
         _time.Advance(TimeSpan.FromSeconds(3));
         drain.Exit();
-        Assert.DoesNotContain(_log.Entries, e => e.EventName == "Drained");
+        Assert.DoesNotContain(_log.Collector.GetSnapshot(), e => e.Id.Name == "Drained");
         drain.Exit();
 
-        Assert.Contains(_log.Entries, e => e.EventName == "Drained" && e.Message.Contains("3000 ms", StringComparison.Ordinal));
+        Assert.Contains(_log.Collector.GetSnapshot(), e => e.Id.Name == "Drained" && e.Message.Contains("3000 ms", StringComparison.Ordinal));
         _time.Advance(TimeSpan.FromSeconds(30));
-        Assert.DoesNotContain(_log.Entries, e => e.EventName == "DrainExpired");
+        Assert.DoesNotContain(_log.Collector.GetSnapshot(), e => e.Id.Name == "DrainExpired");
         Assert.Equal(0, drain.InFlight);
     }
 
