@@ -5,10 +5,13 @@
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
 WORKDIR /src
-# Restore first, from the project and the repository-wide build files only, so that a code change reuses the
-# restored packages layer.
+# Restore first, from the projects (the host and the libraries it references) and the build files only, so that a
+# code change reuses the restored packages layer.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY src/Directory.Build.props src/
 COPY src/Gateway/Gateway.csproj src/Gateway/
+COPY src/Gateway.Aggregation/Gateway.Aggregation.csproj src/Gateway.Aggregation/
+COPY src/Gateway.OpenApi/Gateway.OpenApi.csproj src/Gateway.OpenApi/
 RUN dotnet restore src/Gateway/Gateway.csproj
 COPY appsettings.json ./
 COPY src/ src/

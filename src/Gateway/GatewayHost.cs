@@ -29,12 +29,13 @@ public static class GatewayHost
         builder.Services.AddProblemDetails();
         builder.AddGatewayLimits();            // trusted proxies, rate limits, load shedding, CORS, Kestrel limits
         builder.Services.AddGatewayProxy(builder.Configuration);   // YARP: clusters, health, transport, routes
-        builder.Services.AddAggregation();
+        builder.Services.AddSingleton<IConfigurationCheck>(new HostConfigurationCheck(builder.Configuration));   // Kestrel's and YARP's keys in the file, named with the rest
+        builder.Services.AddGateway(builder.Configuration.GetSection("Gateway"))   // the engine, as an app embeds it
+            .AddCachedData()                   // datasets refreshed in the background, their readiness check
+            .AddManagement();                  // reserves /gateway/cache (Gateway:Management:Enabled)
         builder.Services.AddGatewayHealth();
-        builder.Services.AddCachedData();      // datasets refreshed in the background, their readiness check
         builder.Services.AddDemoDownstreams(builder.Configuration);
         builder.Services.AddGatewayDiagnostics();   // thread-pool lag monitor (Gateway:Diagnostics)
-        builder.Services.AddGatewayManagement();   // reserves /gateway/cache (Gateway:Management:Enabled)
         builder.Services.AddGatewayOpenApi();  // the OpenAPI document and Swagger UI, from the aggregates and routes
         builder.Services.AddGatewayShutdown(); // on SIGTERM requests in flight get Gateway:Shutdown:DrainTimeout; the host's timeout past it
         configure?.Invoke(builder);
@@ -47,10 +48,9 @@ public static class GatewayHost
         app.UseGatewayLimits();                // CORS, 503 past MaxConcurrentRequests, 429 past rate limits
         app.UseRequestTimeouts();              // a route's Timeout (YARP maps it onto ASP.NET Core's request timeouts)
         app.MapDemoDownstreams();              // in-process demo services under /demo (Demo:Enabled)
-        app.MapAggregates();                   // one endpoint per configured aggregate
+        app.MapGateway();                      // one endpoint per configured aggregate; /gateway/cache (Gateway:Management:Enabled)
         app.MapGatewayHealth();                // /health/live, /health/ready
         app.MapGatewayTelemetry();             // /metrics (Gateway:Telemetry:Prometheus)
-        app.MapGatewayManagement();            // /gateway/cache (Gateway:Management:Enabled)
         app.MapGatewayProxy();                 // pass-through routes (ReverseProxy:Routes)
         app.MapGatewayOpenApi();               // /openapi/v1.json, Swagger UI at /swagger (Gateway:OpenApi:Enabled)
         return app;

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration.Json;
 
 namespace Gateway.Configuration;
 
-public static class GatewayConfigurationExtensions
+internal static class GatewayConfigurationExtensions
 {
     /// <summary>Command-line key naming the configuration file (<c>--config /path/file.json</c>).</summary>
     public const string ConfigArgument = "config";
@@ -11,7 +11,7 @@ public static class GatewayConfigurationExtensions
     public const string ConfigVariable = "GATEWAY_CONFIG";
 
     /// <summary>Configuration key under which the full path of the file that was read is kept (outside the Gateway section).</summary>
-    internal const string FileKey = "GatewayHost:ConfigurationFile";
+    internal const string FileKey = HostKeys.ConfigurationFile;
 
     /// <summary>
     /// Makes one JSON file the gateway's configuration: the file named by <c>--config</c> or

@@ -7,7 +7,7 @@ namespace Gateway.Demo;
 /// shows aggregation working with nothing else running. Latencies are simulated; orders fail now and
 /// then; recommendations are slow; categories are a cached dataset.
 /// </summary>
-public static class DemoDownstreams
+internal static class DemoDownstreams
 {
     /// <summary>
     /// When <c>Demo:Enabled</c> is true, the demo services also run on a loopback port of their own

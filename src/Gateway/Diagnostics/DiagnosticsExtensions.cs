@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway.Diagnostics;
 
-public static class DiagnosticsExtensions
+internal static class DiagnosticsExtensions
 {
     /// <summary>Runs the thread-pool lag monitor (<c>Gateway:Diagnostics:LagWarning</c>) for the host's lifetime.</summary>
     public static IServiceCollection AddGatewayDiagnostics(this IServiceCollection services)

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace Gateway.Logging;
 
-public static class LoggingExtensions
+internal static class LoggingExtensions
 {
     /// <summary>YARP's forwarder: two Information lines per proxied request, the first with the destination's full address.</summary>
     internal const string ForwarderCategory = "Yarp.ReverseProxy.Forwarder.HttpForwarder";

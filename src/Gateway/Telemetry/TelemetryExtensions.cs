@@ -11,7 +11,7 @@ using OpenTelemetry.Trace;
 
 namespace Gateway.Telemetry;
 
-public static class TelemetryExtensions
+internal static class TelemetryExtensions
 {
     /// <summary>The Prometheus scrape endpoint, mapped when <c>Gateway:Telemetry:Prometheus</c> is true.</summary>
     public const string MetricsPath = "/metrics";

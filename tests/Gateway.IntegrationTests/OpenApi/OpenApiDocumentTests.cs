@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Net;
 using System.Text.Json.Nodes;
 using Gateway.Aggregation;

@@ -10,10 +10,34 @@ namespace Gateway.Tests.Architecture;
 /// </summary>
 public sealed class DependencyRuleTests
 {
-    private static readonly Assembly Gateway = typeof(global::Gateway.GatewayHost).Assembly;
+    private static readonly Assembly Host = typeof(global::Gateway.GatewayHost).Assembly;
+
+    /// <summary>The engine's libraries, which an app references without the host.</summary>
+    private static readonly Assembly[] Libraries =
+    [
+        typeof(global::Gateway.Aggregation.AggregateBuilder).Assembly,
+        typeof(global::Gateway.OpenApi.OpenApiPath).Assembly,
+    ];
+
+    private static readonly Assembly[] All = [Host, .. Libraries];
+
+    /// <summary>
+    /// The rule, top to bottom: a folder depends only on folders of the layers below its own. The host's features first
+    /// (its demo, its diagnostics), then what serves a request from the outside in; the model and configuration last.
+    /// </summary>
+    private static readonly string[][] Layers =
+    [
+        ["Demo", "Diagnostics", "Management", "OpenApi", "Proxy"],
+        ["Aggregation"],
+        ["Caching", "Limits", "Shutdown"],
+        ["Health"],
+        ["Downstream"],
+        ["Telemetry", "Logging"],
+        ["Model", "Configuration"],
+    ];
 
     // Gateway.{Folder}, sub-namespaces (Caching.Redis) counted with their folder; the root namespace is the host.
-    private static readonly string[] Folders = [.. Gateway.GetTypes()
+    private static readonly string[] Folders = [.. All.SelectMany(a => a.GetTypes())
         .Select(t => t.Namespace)
         .OfType<string>()
         .Where(n => n.StartsWith("Gateway.", StringComparison.Ordinal))
@@ -29,7 +53,7 @@ public sealed class DependencyRuleTests
             graph[from] = [];
             foreach (var to in Folders.Where(f => f != from))
             {
-                var result = Types.InAssembly(Gateway).That().ResideInNamespace($"Gateway.{from}")
+                var result = Types.InAssemblies(All).That().ResideInNamespace($"Gateway.{from}")
                     .ShouldNot().HaveDependencyOn($"Gateway.{to}").GetResult();
                 if (!result.IsSuccessful)
                 {
@@ -79,9 +103,31 @@ public sealed class DependencyRuleTests
     [Fact]
     public void Folders_NeverDependOnTheHost()
     {
-        var result = Types.InAssembly(Gateway).That().ResideInNamespaceStartingWith("Gateway.")
+        var result = Types.InAssemblies(All).That().ResideInNamespaceStartingWith("Gateway.")
             .ShouldNot().HaveDependencyOn("Gateway.GatewayHost").GetResult();
         Assert.True(result.IsSuccessful, string.Join(", ", result.FailingTypeNames ?? []));
+    }
+
+    [Fact]
+    public void Libraries_NeverReferenceTheHost_AndTheEngineNoneOfTheOthers()
+    {
+        var host = Host.GetName().Name;
+        foreach (var library in Libraries)
+        {
+            Assert.DoesNotContain(host, library.GetReferencedAssemblies().Select(r => r.Name));
+        }
+
+        // The engine is the root of the libraries: the OpenAPI package builds on it, never the other way.
+        Assert.DoesNotContain(Libraries[1].GetName().Name, Libraries[0].GetReferencedAssemblies().Select(r => r.Name));
+    }
+
+    [Fact]
+    public void Folders_DependOnlyOnTheLayersBelowTheirOwn()
+    {
+        var layerOf = Layers.SelectMany((folders, layer) => folders.Select(f => (f, layer))).ToDictionary(x => x.f, x => x.layer);
+        Assert.True(Folders.All(layerOf.ContainsKey), "folders the rule does not place: " + string.Join(", ", Folders.Where(f => !layerOf.ContainsKey(f))));
+        var upward = Graph.Value.SelectMany(from => from.Value.Keys.Where(to => layerOf[to] <= layerOf[from.Key]).Select(to => $"{from.Key} -> {to} ({from.Value[to][0]})")).ToList();
+        Assert.True(upward.Count == 0, "against the rule: " + string.Join("; ", upward));
     }
 
     // Tarjan's strongly connected components; each component of more than one folder is a cycle, given in one order.
