@@ -1,9 +1,9 @@
-using Microsoft.AspNetCore.Builder;
 using System.Net;
 using System.Text.Json.Nodes;
 using Gateway.Aggregation;
 using Gateway.Configuration;
 using Gateway.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
 
 namespace Gateway.IntegrationTests.OpenApi;
 

@@ -6,9 +6,9 @@ using Gateway.Model;
 using Gateway.Tests.Configuration;
 using Gateway.Tests.Logging;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using static Gateway.Tests.Aggregation.FanOutHarness;
-using Microsoft.Extensions.Logging.Testing;
 
 namespace Gateway.Tests.Aggregation;
 

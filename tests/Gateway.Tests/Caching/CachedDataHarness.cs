@@ -8,8 +8,8 @@ using Gateway.Tests.Aggregation;
 using Gateway.Tests.Configuration;
 using Gateway.Tests.Downstream;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Caching;
 

@@ -5,10 +5,10 @@ using Gateway.Caching.Redis;
 using Gateway.Downstream;
 using Gateway.Model;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using ZiggyCreatures.Caching.Fusion.Internals;
 using ZiggyCreatures.Caching.Fusion.Internals.Distributed;
-using Microsoft.Extensions.Logging.Testing;
 
 namespace Gateway.Tests.Caching;
 

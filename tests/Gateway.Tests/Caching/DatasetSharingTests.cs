@@ -7,9 +7,9 @@ using Gateway.Caching.Redis;
 using Gateway.Model;
 using Gateway.Tests.Aggregation;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using static Gateway.Tests.Caching.CachedDataHarness;
-using Microsoft.Extensions.Logging.Testing;
 
 namespace Gateway.Tests.Caching;
 

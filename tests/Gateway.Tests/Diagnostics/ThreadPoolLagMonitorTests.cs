@@ -4,8 +4,8 @@ using Gateway.Telemetry;
 using Gateway.Tests.Logging;
 using Gateway.Tests.Telemetry;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Diagnostics;
 

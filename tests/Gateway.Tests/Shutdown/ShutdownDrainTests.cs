@@ -4,8 +4,8 @@ using Gateway.Tests.Caching;
 using Gateway.Tests.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Shutdown;
 
