@@ -39,7 +39,7 @@ internal static class OpenApiExtensions
     /// <c>Gateway:OpenApi:Enabled</c> is false. Throws <see cref="Configuration.GatewayConfigurationException"/>
     /// when the configuration is invalid.
     /// </summary>
-    public static WebApplication MapGatewayOpenApi(this WebApplication app)
+    public static WebApplication MapDocument(WebApplication app)
     {
         var catalog = app.Services.GetRequiredService<AggregationCatalog>();
         catalog.ThrowIfInvalid();

@@ -7,7 +7,6 @@ using Gateway.Health;
 using Gateway.Limits;
 using Gateway.Logging;
 using Gateway.Management;
-using Gateway.OpenApi;
 using Gateway.Proxy;
 using Gateway.Shutdown;
 using Gateway.Telemetry;
@@ -32,11 +31,11 @@ public static class GatewayHost
         builder.Services.AddSingleton<IConfigurationCheck>(new HostConfigurationCheck(builder.Configuration));   // Kestrel's and YARP's keys in the file, named with the rest
         builder.Services.AddGateway(builder.Configuration.GetSection("Gateway"))   // the engine, as an app embeds it
             .AddCachedData()                   // datasets refreshed in the background, their readiness check
-            .AddManagement();                  // reserves /gateway/cache (Gateway:Management:Enabled)
+            .AddManagement()                   // reserves /gateway/cache (Gateway:Management:Enabled)
+            .AddOpenApi();                     // the OpenAPI document and Swagger UI, from the aggregates and routes
         builder.Services.AddGatewayHealth();
         builder.Services.AddDemoDownstreams(builder.Configuration);
         builder.Services.AddGatewayDiagnostics();   // thread-pool lag monitor (Gateway:Diagnostics)
-        builder.Services.AddGatewayOpenApi();  // the OpenAPI document and Swagger UI, from the aggregates and routes
         builder.Services.AddGatewayShutdown(); // on SIGTERM requests in flight get Gateway:Shutdown:DrainTimeout; the host's timeout past it
         configure?.Invoke(builder);
 
