@@ -1,22 +1,30 @@
 using Gateway.Configuration;
+using Yarp.ReverseProxy;
 
 namespace Gateway.Aggregation;
 
 /// <summary>
-/// Runs once everything is mapped, before the server accepts requests: refuses a configuration that serves
-/// nothing, and says at Information which file was read and what it mapped.
+/// Runs once everything is mapped, before the server accepts requests: refuses aggregates whose clusters YARP has
+/// not loaded (an app that embeds the engine and never mapped YARP's endpoints) and, in the gateway's own host, a
+/// configuration that serves nothing; says at Information which file was read and what it mapped.
 /// </summary>
-internal sealed class StartupReport(AggregationCatalog catalog, IConfiguration configuration, ILogger<StartupReport> logger) : IHostedService
+internal sealed class StartupReport(AggregationCatalog catalog, IConfiguration configuration, IProxyStateLookup proxyState, ILogger<StartupReport> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var file = configuration[HostKeys.ConfigurationFile] ?? "(no file)";
-        if (catalog.MappedCount == 0 && catalog.RouteCount == 0)
+        if (catalog.MappedCount > 0 && catalog.Downstreams.Count > 0 && !proxyState.GetClusters().Any())
+        {
+            // YARP loads its configuration when its endpoints are mapped: without that every call finds no destination.
+            throw new GatewayConfigurationException("ReverseProxy: YARP has loaded no clusters: map its endpoints with app.MapReverseProxy() (with or without routes) so that the aggregates' clusters are live");
+        }
+
+        var file = configuration[HostKeys.ConfigurationFile];
+        if (file is not null && catalog.MappedCount == 0 && catalog.RouteCount == 0)
         {
             throw new GatewayConfigurationException($"{file}: nothing to serve: declare aggregates under Gateway:Aggregates or pass-through routes under ReverseProxy:Routes");
         }
 
-        Log.ConfigurationLoaded(logger, file, catalog.Downstreams.Count, catalog.RouteCount, catalog.MappedCount);
+        Log.ConfigurationLoaded(logger, file ?? "(the app's configuration)", catalog.Downstreams.Count, catalog.RouteCount, catalog.MappedCount);
         return Task.CompletedTask;
     }
 
