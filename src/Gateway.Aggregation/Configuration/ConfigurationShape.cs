@@ -113,17 +113,17 @@ internal static class ConfigurationShape
     private static void CheckValue(IConfigurationSection value, Type declared, List<string> errors, Dictionary<string, string?> normalized)
     {
         var type = Nullable.GetUnderlyingType(declared) ?? declared;
-        if (IsOptions(type))
-        {
-            CheckOptions(value, type, errors, normalized);
-        }
-        else if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>) && type.GenericTypeArguments[0] == typeof(string))
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>) && type.GenericTypeArguments[0] == typeof(string))
         {
             CheckEntries(value, type.GenericTypeArguments[1], "an object", errors, normalized);
         }
         else if (ElementType(type) is { } element)
         {
             CheckEntries(value, element, "a list", errors, normalized);
+        }
+        else if (IsOptions(type))
+        {
+            CheckOptions(value, type, errors, normalized);
         }
         else
         {
@@ -233,6 +233,7 @@ internal static class ConfigurationShape
 
     private static string Known(Type optionsType) => string.Join(", ", optionsType.GetProperties().Select(p => p.Name));
 
-    // Everything in this namespace that is not a scalar is an options record to recurse into.
-    private static bool IsOptions(Type type) => type.Namespace == typeof(ConfigurationShape).Namespace && type.IsClass;
+    // What the binder binds as an object: a class that is neither a collection (tried first) nor a text-like scalar.
+    // By shape, not by namespace: an options record moved to another namespace or library is still recursed into.
+    private static bool IsOptions(Type type) => type.IsClass && type != typeof(string) && type != typeof(Uri);
 }

@@ -87,39 +87,102 @@ internal sealed class DownstreamResilience
 
     private static void Check(ResilienceOptions options, string key, List<string> errors)
     {
+        // Polly's own rules first, from the options it will be built with (its data annotations, as it checks them
+        // itself when the pipeline is built); then the gateway's narrower ones, for a key Polly let through.
+        var flagged = new HashSet<string>(StringComparer.Ordinal);
+        if (options.AttemptTimeout is { } attemptTimeout)
+        {
+            CheckWithPolly(new TimeoutStrategyOptions { Timeout = attemptTimeout }, key, "", new() { ["Timeout"] = ("AttemptTimeout", attemptTimeout) }, flagged, errors);
+        }
+
+        if (options.Retry is { } retry)
+        {
+            CheckWithPolly(new RetryStrategyOptions<DownstreamResponse> { MaxRetryAttempts = retry.MaxRetryAttempts, Delay = retry.Delay }, key, "Retry:",
+                new() { ["MaxRetryAttempts"] = ("MaxRetryAttempts", retry.MaxRetryAttempts), ["Delay"] = ("Delay", retry.Delay) }, flagged, errors);
+        }
+
+        if (options.CircuitBreaker is { } breaker)
+        {
+            CheckWithPolly(
+                new CircuitBreakerStrategyOptions<DownstreamResponse>
+                {
+                    FailureRatio = breaker.FailureRatio,
+                    MinimumThroughput = breaker.MinimumThroughput,
+                    SamplingDuration = breaker.SamplingDuration,
+                    BreakDuration = breaker.BreakDuration,
+                },
+                key,
+                "CircuitBreaker:",
+                new()
+                {
+                    ["FailureRatio"] = ("FailureRatio", breaker.FailureRatio),
+                    ["MinimumThroughput"] = ("MinimumThroughput", breaker.MinimumThroughput),
+                    ["SamplingDuration"] = ("SamplingDuration", breaker.SamplingDuration),
+                    ["BreakDuration"] = ("BreakDuration", breaker.BreakDuration),
+                },
+                flagged,
+                errors);
+        }
+
+        if (options.Hedging is { } hedging)
+        {
+            CheckWithPolly(new HedgingStrategyOptions<DownstreamResponse> { Delay = hedging.Delay, MaxHedgedAttempts = hedging.MaxHedgedAttempts }, key, "Hedging:",
+                new() { ["Delay"] = ("Delay", hedging.Delay), ["MaxHedgedAttempts"] = ("MaxHedgedAttempts", hedging.MaxHedgedAttempts) }, flagged, errors);
+        }
+
         void Require(bool ok, string subKey, string rule, object value)
         {
-            if (!ok)
+            if (!ok && flagged.Add(subKey))
             {
                 errors.Add($"{key}:{subKey}: {rule} (was {value})");
             }
         }
 
-        if (options.AttemptTimeout is { } attemptTimeout)
+        if (options.AttemptTimeout is { } timeout)
         {
-            Require(attemptTimeout > TimeSpan.Zero, "AttemptTimeout", "must be positive", attemptTimeout);
+            Require(timeout > TimeSpan.Zero, "AttemptTimeout", "must be positive", timeout);
         }
 
-        if (options.Retry is { } retry)
+        if (options.Retry is { } r)
         {
-            Require(retry.MaxRetryAttempts is >= 1 and <= 100, "Retry:MaxRetryAttempts", "must be between 1 and 100", retry.MaxRetryAttempts);
-            Require(retry.Delay >= TimeSpan.Zero && retry.Delay <= TimeSpan.FromMinutes(1), "Retry:Delay", "must be between 0 and 1 minute", retry.Delay);
-            Require(retry.BudgetPercent is >= 0 and <= 100, "Retry:BudgetPercent", "must be between 0 and 100", retry.BudgetPercent);
-            Require(retry.MinRetryConcurrency >= 0, "Retry:MinRetryConcurrency", "must not be negative", retry.MinRetryConcurrency);
+            // A gateway's caps: more attempts or longer pauses than these only hold a client's request hostage.
+            Require(r.MaxRetryAttempts <= 100, "Retry:MaxRetryAttempts", "must be at most 100", r.MaxRetryAttempts);
+            Require(r.Delay <= TimeSpan.FromMinutes(1), "Retry:Delay", "must be at most 1 minute", r.Delay);
+            Require(r.BudgetPercent is >= 0 and <= 100, "Retry:BudgetPercent", "must be between 0 and 100", r.BudgetPercent);
+            Require(r.MinRetryConcurrency >= 0, "Retry:MinRetryConcurrency", "must not be negative", r.MinRetryConcurrency);
         }
 
-        if (options.CircuitBreaker is { } breaker)
+        if (options.CircuitBreaker is { } b)
         {
-            Require(breaker.FailureRatio is > 0 and <= 1, "CircuitBreaker:FailureRatio", "must be above 0 and at most 1", breaker.FailureRatio);
-            Require(breaker.MinimumThroughput >= 2, "CircuitBreaker:MinimumThroughput", "must be at least 2", breaker.MinimumThroughput);
-            Require(breaker.SamplingDuration >= TimeSpan.FromMilliseconds(500), "CircuitBreaker:SamplingDuration", "must be at least 500 ms", breaker.SamplingDuration);
-            Require(breaker.BreakDuration >= TimeSpan.FromMilliseconds(500), "CircuitBreaker:BreakDuration", "must be at least 500 ms", breaker.BreakDuration);
+            // Polly accepts 0, a breaker that opens on nothing.
+            Require(b.FailureRatio > 0, "CircuitBreaker:FailureRatio", "must be above 0", b.FailureRatio);
         }
 
-        if (options.Hedging is { } hedging)
+        if (options.Hedging is { } h)
         {
-            Require(hedging.Delay > TimeSpan.Zero, "Hedging:Delay", "must be positive", hedging.Delay);
-            Require(hedging.MaxHedgedAttempts is >= 1 and <= 10, "Hedging:MaxHedgedAttempts", "must be between 1 and 10", hedging.MaxHedgedAttempts);
+            // Polly reads a negative delay as "ask a generator", which the configuration cannot name.
+            Require(h.Delay > TimeSpan.Zero, "Hedging:Delay", "must be positive", h.Delay);
+        }
+    }
+
+    /// <summary>Polly's data-annotation rules on <paramref name="pollyOptions"/>, each failure named by the gateway's key (<paramref name="keys"/>: Polly's member, our sub-key and value).</summary>
+    private static void CheckWithPolly(object pollyOptions, string key, string prefix, Dictionary<string, (string SubKey, object Value)> keys, HashSet<string> flagged, List<string> errors)
+    {
+        var results = new List<ValidationResult>();
+        if (Validator.TryValidateObject(pollyOptions, new ValidationContext(pollyOptions), results, validateAllProperties: true))
+        {
+            return;
+        }
+
+        foreach (var result in results)
+        {
+            foreach (var member in result.MemberNames)
+            {
+                if (keys.TryGetValue(member, out var ours) && flagged.Add(prefix + ours.SubKey))
+                {
+                    errors.Add($"{key}:{prefix}{ours.SubKey}: {result.ErrorMessage} (was {ours.Value})");
+                }
+            }
         }
     }
 

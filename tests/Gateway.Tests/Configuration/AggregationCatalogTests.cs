@@ -218,4 +218,29 @@ public sealed class AggregationCatalogTests
         Assert.NotNull(users.Resilience.RetryBudget);
         Assert.Null(users.Resilience.Breaker);
     }
+
+    [Fact]
+    public void Load_ResilienceOutsidePollysRanges_EveryKeyNamedOnce_WithPollysOwnRuleAndTheGatewaysCaps()
+    {
+        var errors = Errors($$"""
+            { {{Cluster}},
+              "Gateway": { "Downstreams": { "users": { "Resilience": {
+                "AttemptTimeout": "5ms",
+                "Retry": { "MaxRetryAttempts": 0, "Delay": "2m" },
+                "CircuitBreaker": { "FailureRatio": 1.5, "MinimumThroughput": 1, "SamplingDuration": "100ms", "BreakDuration": "2s" },
+                "Hedging": { "Delay": "100ms", "MaxHedgedAttempts": 11 } } } } } }
+            """);
+
+        const string Key = "Gateway:Downstreams:users:Resilience:";
+        // Polly's own ranges (its data annotations): the rule Polly would have thrown on when the pipeline was built.
+        foreach (var pollys in new[] { "AttemptTimeout", "Retry:MaxRetryAttempts", "CircuitBreaker:FailureRatio", "CircuitBreaker:MinimumThroughput", "CircuitBreaker:SamplingDuration", "Hedging:MaxHedgedAttempts" })
+        {
+            Assert.Single(errors, e => e.StartsWith(Key + pollys + ": The field ", StringComparison.Ordinal));
+        }
+
+        // The gateway's cap, where Polly allows more.
+        Assert.Contains(Key + "Retry:Delay: must be at most 1 minute (was 00:02:00)", errors);
+        Assert.DoesNotContain(errors, e => e.StartsWith(Key + "CircuitBreaker:BreakDuration", StringComparison.Ordinal));
+        Assert.Equal(7, errors.Count(e => e.StartsWith(Key, StringComparison.Ordinal)));
+    }
 }

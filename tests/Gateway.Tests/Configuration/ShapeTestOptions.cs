@@ -1,5 +1,5 @@
-// In the options namespace on purpose: ConfigurationShape recurses into every record declared there.
-namespace Gateway.Configuration;
+// In the tests' own namespace on purpose: ConfigurationShape recurses into options records by their shape, wherever they are declared.
+namespace Gateway.Tests.Configuration;
 
 internal sealed record ShapeTestOptions
 {
