@@ -12,6 +12,7 @@ COPY src/Directory.Build.props src/
 COPY src/Gateway/Gateway.csproj src/Gateway/
 COPY src/Gateway.Aggregation/Gateway.Aggregation.csproj src/Gateway.Aggregation/
 COPY src/Gateway.OpenApi/Gateway.OpenApi.csproj src/Gateway.OpenApi/
+COPY src/Gateway.Caching.Redis/Gateway.Caching.Redis.csproj src/Gateway.Caching.Redis/
 RUN dotnet restore src/Gateway/Gateway.csproj
 COPY appsettings.json ./
 COPY src/ src/

@@ -31,6 +31,7 @@ public static class GatewayHost
         builder.Services.AddSingleton<IConfigurationCheck>(new HostConfigurationCheck(builder.Configuration));   // Kestrel's and YARP's keys in the file, named with the rest
         builder.Services.AddGateway(builder.Configuration.GetSection("Gateway"))   // the engine, as an app embeds it
             .AddCachedData()                   // datasets refreshed in the background, their readiness check
+            .AddRedisSharing()                 // shared between instances when Gateway:Cache:Redis is set
             .AddManagement()                   // reserves /gateway/cache (Gateway:Management:Enabled)
             .AddOpenApi();                     // the OpenAPI document and Swagger UI, from the aggregates and routes
         builder.Services.AddGatewayHealth();

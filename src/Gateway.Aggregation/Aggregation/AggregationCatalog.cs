@@ -1,5 +1,4 @@
 using Gateway.Caching;
-using Gateway.Caching.Redis;
 using Gateway.Configuration;
 using Gateway.Downstream;
 using Gateway.Limits;
@@ -39,14 +38,14 @@ internal sealed class AggregationCatalog
     {
         // Bound from the checked copy: a value the binder cannot convert would fail the whole section.
         var normalized = ConfigurationShape.Check(gateway, typeof(GatewayOptions), _errors);
-        foreach (var check in checks ?? [])
-        {
-            check.Check(_errors);
-        }
-
         var section = new ConfigurationBuilder().AddInMemoryCollection(normalized).Build().GetSection(gateway.Path);
         Options = Bind(section.Get<GatewayOptions>) ?? new GatewayOptions();
         ResilienceOptions.KeepEmptyStrategies(Options, section);
+        foreach (var check in checks ?? [])
+        {
+            check.Check(Options, _errors);
+        }
+
         var declared = proxy(_errors);
         Downstreams = DownstreamRegistry.Create(declared.Clusters, Options, timeProvider, _errors);
         RouteCount = declared.Routes.Count;
@@ -63,7 +62,6 @@ internal sealed class AggregationCatalog
         Options.Logging.Check(_errors);
         Options.Diagnostics.Check(_errors);
         Options.Shutdown.Check(_errors);
-        RedisConnection.CheckConfigured(Options.Cache.Redis, "Gateway:Cache:Redis", _errors);
         Limits = InboundLimits.Create(Options, _errors);
 
         for (var i = 0; i < Options.PropagateHeaders.Count; i++)

@@ -10,7 +10,7 @@ namespace Gateway.Aggregation;
 /// </summary>
 internal sealed class HostConfigurationCheck(IConfiguration configuration) : IConfigurationCheck
 {
-    public void Check(List<string> errors)
+    public void Check(GatewayOptions options, List<string> errors)
     {
         ConfigurationShape.CheckProxyTimeSpans(configuration, errors);
         KestrelLimits.Check(configuration, errors);

@@ -1,3 +1,4 @@
+using Gateway.Caching;
 using Gateway.Configuration;
 using Yarp.ReverseProxy;
 
@@ -8,7 +9,7 @@ namespace Gateway.Aggregation;
 /// not loaded (an app that embeds the engine and never mapped YARP's endpoints) and, in the gateway's own host, a
 /// configuration that serves nothing; says at Information which file was read and what it mapped.
 /// </summary>
-internal sealed class StartupReport(AggregationCatalog catalog, IConfiguration configuration, IProxyStateLookup proxyState, ILogger<StartupReport> logger) : IHostedService
+internal sealed class StartupReport(AggregationCatalog catalog, IConfiguration configuration, IProxyStateLookup proxyState, IServiceProvider services, ILogger<StartupReport> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -16,6 +17,11 @@ internal sealed class StartupReport(AggregationCatalog catalog, IConfiguration c
         {
             // YARP loads its configuration when its endpoints are mapped: without that every call finds no destination.
             throw new GatewayConfigurationException("ReverseProxy: YARP has loaded no clusters: map its endpoints with app.MapReverseProxy() (with or without routes) so that the aggregates' clusters are live");
+        }
+
+        if (!string.IsNullOrEmpty(catalog.Options.Cache.Redis) && services.GetService<ISharedDatasetStore>() is null)
+        {
+            throw new GatewayConfigurationException("Gateway:Cache:Redis: set, but nothing shares through it: reference Gateway.Caching.Redis and call AddRedisSharing() on the gateway's builder");
         }
 
         var file = configuration[HostKeys.ConfigurationFile];

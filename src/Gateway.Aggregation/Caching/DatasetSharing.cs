@@ -1,4 +1,3 @@
-using Gateway.Caching.Redis;
 using Gateway.Downstream;
 using Gateway.Logging;
 

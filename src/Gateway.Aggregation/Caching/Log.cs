@@ -30,14 +30,6 @@ internal static partial class Log
         Message = "Redis: could not {Operation} cached dataset {Dataset} ({Error}); refreshing on this instance alone until it answers again ({Suppressed} more such failures not logged)")]
     public static partial void SharedStoreFailed(ILogger logger, string operation, string dataset, string error, int suppressed);
 
-    [LoggerMessage(EventId = 109, EventName = "RedisConnectionFailed", Level = LogLevel.Warning,
-        Message = "Redis connection failed ({Failure}); cached data is refreshed by each instance alone until it is back ({Suppressed} more such failures not logged)")]
-    public static partial void RedisConnectionFailed(ILogger logger, string failure, int suppressed);
-
-    [LoggerMessage(EventId = 110, EventName = "RedisConnectionRestored", Level = LogLevel.Information,
-        Message = "Redis connection restored; cached data is shared again")]
-    public static partial void RedisConnectionRestored(ILogger logger);
-
     [LoggerMessage(EventId = 120, EventName = "DatasetLeaseGivenUp", Level = LogLevel.Warning,
         Message = "Cached dataset {Dataset}: {FailuresInRow} refreshes in a row failed; gave the refresh lease up so that another instance can refresh it")]
     public static partial void LeaseGivenUp(ILogger logger, string dataset, int failuresInRow);

@@ -1,10 +1,12 @@
 namespace Gateway.Configuration;
 
 /// <summary>
-/// A check of configuration the engine does not own (the host's Kestrel limits, YARP's values in the file),
-/// run with the engine's own checks so that every bad key is reported at once, each named.
+/// A check of configuration the engine's own checks do not cover (the host's Kestrel limits, YARP's values in the
+/// file, the Redis connection string of the sharing package), run with them so that every bad key is reported at
+/// once, each named.
 /// </summary>
 internal interface IConfigurationCheck
 {
-    void Check(List<string> errors);
+    /// <param name="options">The <c>Gateway</c> section as bound.</param>
+    void Check(GatewayOptions options, List<string> errors);
 }

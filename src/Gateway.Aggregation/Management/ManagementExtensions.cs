@@ -1,6 +1,5 @@
 using Gateway.Aggregation;
 using Gateway.Caching;
-using Gateway.Caching.Redis;
 using Gateway.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -37,7 +36,7 @@ internal static class ManagementExtensions
         var datasets = catalog.Datasets;
         var scheduler = endpoints.ServiceProvider.GetRequiredService<RefreshScheduler>();
         var time = endpoints.ServiceProvider.GetRequiredService<TimeProvider>();
-        var shared = endpoints.ServiceProvider.GetRequiredService<RedisConnection>().IsConfigured;
+        var shared = endpoints.ServiceProvider.GetService<DatasetSharing>() is not null;
         var management = endpoints.MapGroup("").AddEndpointFilter(new ApiKeyFilter(options.ApiKey!)).ExcludeFromDescription();
 
         management.MapGet(CachePath, () => Results.Json(new { datasets = datasets.All.Select(d => DatasetReport.From(d, time, shared)) }));

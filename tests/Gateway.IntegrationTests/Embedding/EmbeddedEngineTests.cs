@@ -65,6 +65,23 @@ public sealed class EmbeddedEngineTests
         Assert.Contains("app.MapReverseProxy()", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Embedded_RedisNamedWithoutTheSharingPackage_RefusesToStart_NamingTheKey()
+    {
+        var builder = NewApp(new Uri("http://127.0.0.1:1/"));
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Gateway:Cache:Redis"] = "127.0.0.1:1" });
+        builder.Services.AddGateway(builder.Configuration.GetSection("Gateway")).AddCachedData();
+        await using var app = builder.Build();
+        app.MapReverseProxy();
+        app.MapGateway();
+
+        var refused = await Assert.ThrowsAsync<GatewayConfigurationException>(() => app.StartAsync());
+
+        Assert.StartsWith("Gateway configuration is invalid:", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Gateway:Cache:Redis: set, but nothing shares through it", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("AddRedisSharing()", refused.Message, StringComparison.Ordinal);
+    }
+
     private static WebApplicationBuilder NewApp(Uri users)
     {
         // A content root of its own: the test folder's appsettings.json (the gateway's demo) is not this app's.

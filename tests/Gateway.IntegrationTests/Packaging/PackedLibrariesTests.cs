@@ -31,7 +31,7 @@ public sealed class PackedLibrariesTests
             // A version of its own: the machine's package cache never serves an earlier run's build.
             var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
             var feed = Path.Combine(work.FullName, "feed");
-            foreach (var library in new[] { "src/Gateway.Aggregation/Gateway.Aggregation.csproj", "src/Gateway.OpenApi/Gateway.OpenApi.csproj" })
+            foreach (var library in new[] { "src/Gateway.Aggregation/Gateway.Aggregation.csproj", "src/Gateway.OpenApi/Gateway.OpenApi.csproj", "src/Gateway.Caching.Redis/Gateway.Caching.Redis.csproj" })
             {
                 await RunAsync(Repository.Root, "pack", Repository.PathOf(library), "-c", "Release", "-o", feed, $"-p:Version={version}");
             }

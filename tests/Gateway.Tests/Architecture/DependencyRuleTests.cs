@@ -17,6 +17,7 @@ public sealed class DependencyRuleTests
     [
         typeof(global::Gateway.Aggregation.AggregateBuilder).Assembly,
         typeof(global::Gateway.OpenApi.OpenApiPath).Assembly,
+        typeof(global::Gateway.Caching.Redis.RedisConnection).Assembly,
     ];
 
     private static readonly Assembly[] All = [Host, .. Libraries];
@@ -117,8 +118,10 @@ public sealed class DependencyRuleTests
             Assert.DoesNotContain(host, library.GetReferencedAssemblies().Select(r => r.Name));
         }
 
-        // The engine is the root of the libraries: the OpenAPI package builds on it, never the other way.
-        Assert.DoesNotContain(Libraries[1].GetName().Name, Libraries[0].GetReferencedAssemblies().Select(r => r.Name));
+        // The engine is the root of the libraries: the OpenAPI and Redis packages build on it, never the other way.
+        var engineReferences = Libraries[0].GetReferencedAssemblies().Select(r => r.Name).ToList();
+        Assert.All(Libraries.Skip(1), package => Assert.DoesNotContain(package.GetName().Name, engineReferences));
+        Assert.DoesNotContain("StackExchange.Redis", engineReferences);
     }
 
     [Fact]

@@ -9,7 +9,7 @@ public sealed class EventIdTests
     [Fact]
     public void LoggerMessages_AcrossTheGateway_HaveDistinctEventIdsAndNames()
     {
-        var messages = new[] { typeof(Gateway.GatewayHost).Assembly, typeof(Gateway.Aggregation.AggregateBuilder).Assembly, typeof(Gateway.OpenApi.OpenApiPath).Assembly }.SelectMany(a => a.GetTypes())
+        var messages = new[] { typeof(Gateway.GatewayHost).Assembly, typeof(Gateway.Aggregation.AggregateBuilder).Assembly, typeof(Gateway.OpenApi.OpenApiPath).Assembly, typeof(Gateway.Caching.Redis.RedisConnection).Assembly }.SelectMany(a => a.GetTypes())
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
             .Select(m => (Method: m, Attribute: m.GetCustomAttribute<LoggerMessageAttribute>()))
             .Where(m => m.Attribute is not null)
