@@ -1,12 +1,10 @@
 using Gateway.Aggregation;
-using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Demo;
 using Gateway.Diagnostics;
 using Gateway.Health;
 using Gateway.Limits;
 using Gateway.Logging;
-using Gateway.Management;
 using Gateway.Proxy;
 using Gateway.Shutdown;
 using Gateway.Telemetry;

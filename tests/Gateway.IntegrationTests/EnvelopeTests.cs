@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using Gateway.Aggregation;
 using Gateway.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Gateway.Caching;
 using Gateway.Downstream;
 using Gateway.Model;
-using Gateway.Telemetry;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Aggregation;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Gateway.Downstream;
 using Gateway.Model;
-using Gateway.Telemetry;
 
 namespace Gateway.Aggregation;
 

@@ -1,4 +1,3 @@
-using Gateway.Aggregation;
 using Gateway.Downstream;
 using Gateway.Model;
 

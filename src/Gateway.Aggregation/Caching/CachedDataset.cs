@@ -1,4 +1,3 @@
-using Gateway.Downstream;
 using Gateway.Model;
 
 namespace Gateway.Caching;

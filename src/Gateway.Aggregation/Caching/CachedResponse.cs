@@ -1,5 +1,3 @@
-using Gateway.Aggregation;
-using Gateway.Downstream;
 using Gateway.Model;
 
 namespace Gateway.Caching;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
-using Gateway.Telemetry;
 using Polly.Timeout;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
-using Gateway.Telemetry;
 using Polly;
 
 namespace Gateway.Downstream;

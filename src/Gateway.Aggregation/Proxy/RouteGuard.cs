@@ -2,7 +2,6 @@ using System.Globalization;
 using Gateway.Aggregation;
 using Gateway.Downstream;
 using Microsoft.AspNetCore.Http.Timeouts;
-using Polly;
 using Polly.CircuitBreaker;
 using Yarp.ReverseProxy.Forwarder;
 

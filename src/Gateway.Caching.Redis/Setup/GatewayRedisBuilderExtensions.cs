@@ -1,7 +1,6 @@
 using Gateway.Caching;
 using Gateway.Caching.Redis;
 using Gateway.Configuration;
-using Gateway.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 

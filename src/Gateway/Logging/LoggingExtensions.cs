@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging.Console;
-
 namespace Gateway.Logging;
 
 internal static class LoggingExtensions

@@ -1,6 +1,4 @@
-using System.Globalization;
 using Gateway.Configuration;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;

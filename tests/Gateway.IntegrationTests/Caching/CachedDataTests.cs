@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Gateway.Configuration;
 using Gateway.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Builder;

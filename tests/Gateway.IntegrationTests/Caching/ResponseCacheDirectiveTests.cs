@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Gateway.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

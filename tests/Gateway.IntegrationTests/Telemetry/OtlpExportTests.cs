@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Logs;
 
 namespace Gateway.IntegrationTests.Telemetry;
 

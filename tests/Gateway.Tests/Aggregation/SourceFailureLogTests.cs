@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Gateway.Aggregation;
 using Gateway.Model;
 using Gateway.Tests.Configuration;
-using Gateway.Tests.Logging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;

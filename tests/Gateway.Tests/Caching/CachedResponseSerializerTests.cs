@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Text;
 using Gateway.Caching;
 using Gateway.Caching.Redis;
-using Gateway.Downstream;
 using Gateway.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;

@@ -1,13 +1,11 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Gateway.Aggregation;
 using Gateway.Caching;
 using Gateway.Caching.Redis;
 using Gateway.Model;
 using Gateway.Tests.Aggregation;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using static Gateway.Tests.Caching.CachedDataHarness;
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using Gateway.Aggregation;
 using Gateway.Caching;
 using Gateway.Downstream;
 using Gateway.Model;

@@ -1,5 +1,4 @@
 using Gateway.Caching;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Caching;

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using Gateway.Diagnostics;
 using Gateway.Telemetry;
-using Gateway.Tests.Logging;
 using Gateway.Tests.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using Gateway.Downstream;
 using Gateway.Tests.Aggregation;

@@ -1,5 +1,4 @@
 using System.Net;
-using Gateway.Aggregation;
 using Gateway.Configuration;
 using Gateway.Tests.Configuration;
 

@@ -1,4 +1,3 @@
-using Gateway.Aggregation;
 using Gateway.Model;
 
 namespace Gateway.Tests.Model;

@@ -1,6 +1,5 @@
 using Gateway.Configuration;
 using Gateway.Shutdown;
-using Gateway.Tests.Caching;
 using Gateway.Tests.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

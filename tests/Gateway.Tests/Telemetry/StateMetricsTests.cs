@@ -1,9 +1,7 @@
 using System.Diagnostics.Metrics;
 using Gateway.Aggregation;
 using Gateway.Caching;
-using Gateway.Configuration;
 using Gateway.Downstream;
-using Gateway.Telemetry;
 using Gateway.Tests.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
