@@ -56,9 +56,11 @@ internal sealed class AggregationCatalog
             _claims.Claim(endpoint.Path, endpoint.Methods, endpoint.Owner, _errors);
         }
 
+        // The ranges declared on the options records, by the source-generated validator.
+        _errors.AddRange(GatewayOptionsValidator.KeyedFailures(Options, gateway.Path));
         CheckDeadline(Options.Deadline);
         Datasets = DatasetRegistry.Create(Options.CachedData, Downstreams, timeProvider, _errors);
-        CheckRefreshAndManagement();
+        CheckManagement();
         Options.Logging.Check(_errors);
         Options.Diagnostics.Check(_errors);
         Options.Shutdown.Check(_errors);
@@ -140,18 +142,8 @@ internal sealed class AggregationCatalog
         return new AggregatePlan(definition, [.. downstreams], Options.Deadline.Header, datasets);
     }
 
-    private void CheckRefreshAndManagement()
+    private void CheckManagement()
     {
-        if (Options.Refresh.Workers < 1)
-        {
-            _errors.Add($"Gateway:Refresh:Workers: must be at least 1 (was {Options.Refresh.Workers})");
-        }
-
-        if (Options.Cache.MaxBytes < 1)
-        {
-            _errors.Add($"Gateway:Cache:MaxBytes: must be at least 1 (was {Options.Cache.MaxBytes})");
-        }
-
         if (Options.Management.Enabled && string.IsNullOrWhiteSpace(Options.Management.ApiKey))
         {
             _errors.Add("Gateway:Management:ApiKey: is required when Gateway:Management:Enabled is true (every management request must carry it in X-Api-Key)");

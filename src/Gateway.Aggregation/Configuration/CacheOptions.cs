@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Gateway.Configuration;
 
 /// <summary>What the gateway caches and where it shares it (<c>Gateway:Cache</c>).</summary>
@@ -14,6 +16,7 @@ public sealed record CacheOptions
 
     /// <summary>Memory the per-source response cache may hold, in bytes; least recently used entries go first.</summary>
     /// <value>Defaults to 64 MiB.</value>
+    [Range(1L, long.MaxValue)]
     public long MaxBytes { get; init; } = DefaultMaxBytes;
 
     internal const long DefaultMaxBytes = 64L * 1024 * 1024;

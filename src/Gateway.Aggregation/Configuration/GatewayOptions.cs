@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace Gateway.Configuration;
 
 /// <summary>The <c>Gateway</c> section: downstream limits and resilience, header propagation, deadlines, cached data, the response cache, management, inbound limits, CORS and aggregates.</summary>
@@ -19,9 +21,11 @@ public sealed record GatewayOptions
     public Dictionary<string, CachedDataOptions> CachedData { get; init; } = [];
 
     /// <summary>The background refresh of the datasets: how many workers.</summary>
+    [ValidateObjectMembers]
     public RefreshOptions Refresh { get; init; } = new();
 
     /// <summary>The per-source response cache's memory bound, and the Redis that instances share datasets and cached responses through.</summary>
+    [ValidateObjectMembers]
     public CacheOptions Cache { get; init; } = new();
 
     /// <summary>The management endpoints (<c>/gateway/cache</c>) and their key.</summary>

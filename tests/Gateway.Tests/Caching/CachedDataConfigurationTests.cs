@@ -66,7 +66,7 @@ public sealed class CachedDataConfigurationTests
     {
         var errors = Errors("""{ "Management": { "Enabled": true }, "Refresh": { "Workers": 0 } }""");
         Assert.Contains(errors, e => e.StartsWith("Gateway:Management:ApiKey: is required", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.StartsWith("Gateway:Refresh:Workers: must be at least 1", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Gateway:Refresh:Workers: must be between 1 and ", StringComparison.Ordinal) && e.EndsWith("(was 0)", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class ResponseCacheConfigurationTests
                 "data": { "CachedData": "tiers", "Cache": { "Ttl": "1s" } },
                 "bare": { "Cluster": "catalog", "Path": "/s", "Cache": { "Ttl": "30" } } } } } }
             """);
-        Assert.Contains(errors, e => e.StartsWith("Gateway:Cache:MaxBytes: must be at least 1", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Gateway:Cache:MaxBytes: must be between 1 and ", StringComparison.Ordinal) && e.EndsWith("(was 0)", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Gateway:Aggregates:a:Sources:noTtl:Cache:Ttl: is required", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Gateway:Aggregates:a:Sources:alone:CacheAuthorized: has no effect without Cache", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Gateway:Aggregates:a:Sources:data:Cache: a CachedData source", StringComparison.Ordinal));
