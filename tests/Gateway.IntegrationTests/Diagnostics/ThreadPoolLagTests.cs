@@ -57,10 +57,10 @@ public sealed class ThreadPoolLagTests
             TimeSpan.FromSeconds(60));
 
         Assert.Equal(LogLevel.Warning, warning!.Level);
-        Assert.True((long)warning.Fields["LagMs"]! > 200, warning.ToString());
-        Assert.True((int)warning.Fields["ThreadCount"]! >= 1, warning.ToString());
+        Assert.True(long.Parse(warning.Fields["LagMs"]!, System.Globalization.CultureInfo.InvariantCulture) > 200, warning.ToString());
+        Assert.True(int.Parse(warning.Fields["ThreadCount"]!, System.Globalization.CultureInfo.InvariantCulture) >= 1, warning.ToString());
         Assert.True(warning.Fields.ContainsKey("PendingWorkItems"), warning.ToString());
-        Assert.True((long)warning.Fields["CompletedWorkItems"]! > 0, warning.ToString());
+        Assert.True(long.Parse(warning.Fields["CompletedWorkItems"]!, System.Globalization.CultureInfo.InvariantCulture) > 0, warning.ToString());
         lock (measured)
         {
             Assert.Contains(measured, lag => lag > 200);

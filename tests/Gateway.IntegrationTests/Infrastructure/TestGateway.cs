@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -18,12 +19,12 @@ public sealed class TestGateway : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly string _configPath;
-    private readonly CollectingLoggerProvider _log;
+    private readonly FakeLoggerProvider _log;
     private readonly Lock _lock = new();
     private readonly List<GatewayExchange> _exchanges = [];
     private Task? _stopped;
 
-    private TestGateway(WebApplication app, string configPath, CollectingLoggerProvider log)
+    private TestGateway(WebApplication app, string configPath, FakeLoggerProvider log)
     {
         _app = app;
         _configPath = configPath;
@@ -40,7 +41,7 @@ public sealed class TestGateway : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>What the gateway logged (Warning and above, per the test configuration).</summary>
-    public IReadOnlyList<LogEntry> Log => _log.Entries;
+    public IReadOnlyList<LogEntry> Log => [.. _log.Collector.GetSnapshot().Select(LogEntry.From)];
 
     /// <summary>
     /// Starts the gateway on <paramref name="config"/>; <paramref name="configure"/> may map code-first aggregates,
@@ -50,7 +51,7 @@ public sealed class TestGateway : IAsyncDisposable
     {
         var path = Path.Combine(Path.GetTempPath(), $"gateway-it-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(path, config.ToJson());
-        var log = new CollectingLoggerProvider();
+        var log = new FakeLoggerProvider();
         WebApplication? app = null;
         try
         {

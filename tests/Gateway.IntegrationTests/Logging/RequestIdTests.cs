@@ -168,7 +168,7 @@ public sealed partial class RequestIdTests
         Assert.Equal("profile", line.Fields["Source"]);
         Assert.Equal("unavailable", line.Fields["Kind"]);
         // ASP.NET Core's request activity: the same trace as the scope's TraceId.
-        Assert.Matches("^[0-9a-f]{32}$", (string)line.Fields["TraceId"]!);
+        Assert.Matches("^[0-9a-f]{32}$", line.Fields["TraceId"]!);
         Assert.Equal(line.Scopes["TraceId"]?.ToString(), line.Fields["TraceId"]);
     }
 
