@@ -17,11 +17,11 @@ internal static class AggregationExtensions
     /// Registers the fan-out engine, the validated aggregate catalog (from <paramref name="section"/> and the clusters
     /// YARP's config providers declare) and the per-source response cache.
     /// </summary>
-    public static IServiceCollection AddAggregation(this IServiceCollection services, IConfiguration section)
+    public static IServiceCollection AddAggregation(this IServiceCollection services, IConfigurationSection section)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new AggregationCatalog(
-            section as IConfigurationSection ?? throw new ArgumentException("the gateway's configuration section (configuration.GetSection(\"Gateway\"))", nameof(section)),
+            section,
             errors => ProxyDeclarations.FromProviders(sp.GetServices<IProxyConfigProvider>(), errors),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetServices<IReservedEndpoints>(),

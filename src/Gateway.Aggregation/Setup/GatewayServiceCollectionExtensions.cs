@@ -20,7 +20,13 @@ public static class GatewayServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(section);
-        services.AddAggregation(section);
+        if (section is not IConfigurationSection gateway)
+        {
+            // Keys are reported under the section's path: a whole configuration has none.
+            throw new ArgumentException("pass the gateway's section, e.g. configuration.GetSection(\"Gateway\"), not the whole configuration", nameof(section));
+        }
+
+        services.AddAggregation(gateway);
         return new GatewayBuilder(services);
     }
 

@@ -82,6 +82,16 @@ public sealed class EmbeddedEngineTests
         Assert.Contains("AddRedisSharing()", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AddGateway_TheWholeConfigurationInsteadOfTheSection_RefusedAtOnce()
+    {
+        var builder = NewApp(new Uri("http://127.0.0.1:1/"));
+
+        var refused = Assert.Throws<ArgumentException>(() => builder.Services.AddGateway(builder.Configuration));
+
+        Assert.Contains("GetSection(\"Gateway\")", refused.Message, StringComparison.Ordinal);
+    }
+
     private static WebApplicationBuilder NewApp(Uri users)
     {
         // A content root of its own: the test folder's appsettings.json (the gateway's demo) is not this app's.
