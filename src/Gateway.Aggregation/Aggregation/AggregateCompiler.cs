@@ -112,7 +112,7 @@ internal static class AggregateCompiler
                 }
                 else
                 {
-                    Error($"{sourceKey}:Cluster", $"unknown cluster '{source.Cluster}' (declare it under ReverseProxy:Clusters)");
+                    Error($"{sourceKey}:Cluster", $"unknown cluster '{source.Cluster}' (YARP declares none such: add it under ReverseProxy:Clusters, or to the clusters your app loads into YARP)");
                 }
             }
 

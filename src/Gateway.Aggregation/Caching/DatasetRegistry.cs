@@ -55,7 +55,7 @@ internal sealed class DatasetRegistry
         }
         else if (!downstreams.TryGet(options.Cluster, out downstream) && !downstreams.IsInvalid(options.Cluster))
         {
-            Error(":Cluster", $"unknown cluster '{options.Cluster}' (declare it under ReverseProxy:Clusters)");
+            Error(":Cluster", $"unknown cluster '{options.Cluster}' (YARP declares none such: add it under ReverseProxy:Clusters, or to the clusters your app loads into YARP)");
         }
 
         PathTemplate? path = null;

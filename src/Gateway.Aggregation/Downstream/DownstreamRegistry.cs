@@ -46,7 +46,7 @@ internal sealed class DownstreamRegistry
         {
             if (!clusters.Keys.Any(c => string.Equals(c, id, StringComparison.OrdinalIgnoreCase)))
             {
-                errors.Add($"Gateway:Downstreams:{id}: no cluster '{id}' is declared under ReverseProxy:Clusters");
+                errors.Add($"Gateway:Downstreams:{id}: no cluster '{id}' is declared to YARP (under ReverseProxy:Clusters, or in the clusters your app loads into YARP)");
             }
             else if (!limits.TryAdd(id, ($"Gateway:Downstreams:{id}", limit)))
             {

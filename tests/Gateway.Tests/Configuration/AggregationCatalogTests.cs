@@ -179,7 +179,7 @@ public sealed class AggregationCatalogTests
             """);
 
         Assert.Equal(2, errors.Count);
-        Assert.Contains("Gateway:Aggregates:a:Sources:p:Cluster: unknown cluster 'userz' (declare it under ReverseProxy:Clusters)", errors);
+        Assert.Contains("Gateway:Aggregates:a:Sources:p:Cluster: unknown cluster 'userz' (YARP declares none such: add it under ReverseProxy:Clusters, or to the clusters your app loads into YARP)", errors);
     }
 
     [Theory]
