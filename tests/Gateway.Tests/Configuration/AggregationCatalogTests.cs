@@ -243,4 +243,24 @@ public sealed class AggregationCatalogTests
         Assert.DoesNotContain(errors, e => e.StartsWith(Key + "CircuitBreaker:BreakDuration", StringComparison.Ordinal));
         Assert.Equal(7, errors.Count(e => e.StartsWith(Key, StringComparison.Ordinal)));
     }
+
+    [Theory]
+    [InlineData("Gatway", "Gateway")]
+    [InlineData("gateways", "Gateway")]
+    [InlineData("ReverseProxi", "ReverseProxy")]
+    [InlineData("Kestral", "Kestrel")]
+    public void Load_TopLevelSectionMisspelt_NamedWithWhatWasMeant(string written, string meant)
+    {
+        var errors = Errors($$"""{ {{Cluster}}, "{{written}}": { "Aggregates": {} } }""");
+
+        Assert.Contains($"{written}: unknown section '{written}'; did you mean '{meant}'?", errors);
+    }
+
+    [Fact]
+    public void Load_OtherTopLevelSections_LeftAlone()
+    {
+        var catalog = Load($$"""{ {{Cluster}}, "Logging": { "LogLevel": { "Default": "Warning" } }, "AllowedHosts": "*", "Demo": { "Enabled": true }, "GATEWAY": {} }""");
+
+        catalog.ThrowIfInvalid();
+    }
 }
