@@ -95,8 +95,6 @@ internal sealed class SourceMessages(SourceDefinition source, DownstreamService 
 
     public string FailedFast { get; } = "cancelled: a required source had already failed, so the answer was decided";
 
-    public string ShuttingDown => CallMessages.ShuttingDown;
-
     public string NotLoaded { get; } = $"dataset '{source.CachedData}' has not loaded yet";
 
     /// <summary><paramref name="because"/>: why no newer copy came (<see cref="Caching.CachedDataset.NotRenewedBecause"/>), what really happened.</summary>

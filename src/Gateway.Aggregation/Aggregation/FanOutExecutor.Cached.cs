@@ -38,8 +38,7 @@ internal sealed partial class FanOutExecutor
         var address = plan.GetAddress(index, run, out var missing, out var path);
         if (address is null)
         {
-            var reason = PathTemplate.SegmentProblem(run.Get(missing!));
-            return SourceResult.Skipped($"not called: {{{missing!.Name}}} {reason}", SourceOutcome.Skipped);
+            return NotCalled(run, missing!);
         }
 
         var key = ResponseCacheKey.Create(source.Cluster, path!, policy, run.Request.Headers, run.Request.Authorization, out var headers);

@@ -105,7 +105,7 @@ internal sealed partial class FanOutExecutor
             {
                 CancelReason.Deadline => SourceResult.Failed(SourceOutcome.Timeout, elapsedMs, (Request.Deadline == Plan.Definition.Timeout ? messages.Deadline : messages.DeadlineOf(Request.Deadline)) + (queued ? messages.WhileQueued : "")),
                 CancelReason.FailFast => SourceResult.Failed(SourceOutcome.Cancelled, elapsedMs, messages.FailedFast),
-                CancelReason.Shutdown => SourceResult.Failed(SourceOutcome.Cancelled, elapsedMs, messages.ShuttingDown),
+                CancelReason.Shutdown => SourceResult.Failed(SourceOutcome.Cancelled, elapsedMs, CallMessages.ShuttingDown),
                 _ => SourceResult.Failed(SourceOutcome.Cancelled, elapsedMs, "cancelled: the client went away"),
             };
         }

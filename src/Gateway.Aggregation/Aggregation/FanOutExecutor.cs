@@ -90,8 +90,7 @@ internal sealed partial class FanOutExecutor(
         var address = plan.GetAddress(index, run, out var missing);
         if (address is null)
         {
-            var reason = PathTemplate.SegmentProblem(run.Get(missing!));
-            return new(SourceResult.Skipped($"not called: {{{missing!.Name}}} {reason}", SourceOutcome.Skipped));
+            return new(NotCalled(run, missing!));
         }
 
         var left = run.TimeLeft(started);
@@ -110,6 +109,10 @@ internal sealed partial class FanOutExecutor(
             Slot = index,
         }));
     }
+
+    /// <summary>A source whose address has no value (or no usable one) for <paramref name="missing"/>: never called.</summary>
+    private static SourceResult NotCalled(FanOutRun run, Placeholder missing) =>
+        SourceResult.Skipped($"not called: {{{missing.Name}}} {PathTemplate.SegmentProblem(run.Get(missing))}", SourceOutcome.Skipped);
 
     private long Elapsed(long started) => (long)_timeProvider.GetElapsedTime(started).TotalMilliseconds;
 
