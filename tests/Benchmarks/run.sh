@@ -127,38 +127,38 @@ CACHE_BODY_BYTES=${BENCH_CACHE_BODY_BYTES:-16384}
 
 # Each scenario compares two sides, measured one after the other: the left side is the one under test
 # (a gateway), the right side its comparison. Per side: the server (a key of PID/PORT) and the path.
-SCENARIOS=(fast staggered hang passthrough resilient nginx hang_h2c cached cached_baseline cache_memory telemetry production)
+SCENARIOS=(fast staggered hang passthrough resilient nginx hang_h2c cached cached_baseline cache_memory telemetry traces_default metrics production)
 ALL_SCENARIOS=("${SCENARIOS[@]}")
 # Rounds: a scenario's two sides take turns this many times (left, right, right, left, ...) and each side's
 # figures combine its rounds (requests/s the mean, p50 and p99 those of the median round, CPU per request over
 # all requests; RSS, scrapes and OTLP exports those of the last round). Scenarios run one after the other, so
 # the two sides of one are measured only a run apart, but the speed of a shared machine drifts by 10-20 % within
 # minutes: a target that judges a ratio near its margin needs the sides in the same minutes, several times.
-declare -A ROUNDS=([telemetry]=3 [production]=3)
+declare -A ROUNDS=([telemetry]=3 [traces_default]=3 [metrics]=3 [production]=3)
 # The staggered scenario needs more connections to keep the servers busy, since every aggregate waits
 # at least 60 ms for its slowest source.
 declare -A CONNECTIONS=([fast]=64 [staggered]=256 [hang]=64 [passthrough]=64 [resilient]=64 [nginx]=64 [hang_h2c]=64
-    [cached]=64 [cached_baseline]=64 [cache_memory]=64 [telemetry]=64 [production]=64)
+    [cached]=64 [cached_baseline]=64 [cache_memory]=64 [telemetry]=64 [traces_default]=64 [metrics]=64 [production]=64)
 declare -A LEFT_SERVER=([fast]=gateway [staggered]=gateway [hang]=gateway [passthrough]=gateway
     [resilient]=gateway [nginx]=gateway_nginx [hang_h2c]=gateway [cached]=gateway [cached_baseline]=gateway
-    [cache_memory]=gateway_cache [telemetry]=gateway_telemetry [production]=gateway_production)
+    [cache_memory]=gateway_cache [telemetry]=gateway_telemetry [traces_default]=gateway_traces_default [metrics]=gateway_metrics [production]=gateway_production)
 declare -A LEFT_PATH=([fast]=/agg/fast [staggered]=/agg/staggered [hang]=/agg/hang [passthrough]=/proxy/delay/0
     [resilient]=/agg/fast_resilient [nginx]=/agg/fast [hang_h2c]=/agg/hang_h2c [cached]=/agg/cached
-    [cached_baseline]=/agg/cached [cache_memory]=/agg/cache_memory [telemetry]=/agg/fast [production]=/agg/fast)
+    [cached_baseline]=/agg/cached [cache_memory]=/agg/cache_memory [telemetry]=/agg/fast [traces_default]=/agg/fast [metrics]=/agg/fast [production]=/agg/fast)
 # cache_memory has no right side: its figure is compared with a limit computed from its own idle RSS.
 declare -A RIGHT_SERVER=([fast]=baseline [staggered]=baseline [hang]=baseline [passthrough]=plain_yarp
     [resilient]=gateway [nginx]=baseline_nginx [hang_h2c]=baseline [cached]=gateway [cached_baseline]=baseline
-    [telemetry]=gateway [production]=baseline)
+    [telemetry]=gateway [traces_default]=gateway [metrics]=gateway [production]=baseline)
 declare -A RIGHT_PATH=([fast]=/agg/fast [staggered]=/agg/staggered [hang]=/agg/hang [passthrough]=/proxy/delay/0
     [resilient]=/agg/fast [nginx]=/agg/fast [hang_h2c]=/agg/hang_h2c [cached]=/agg/fast [cached_baseline]=/agg/cached
-    [telemetry]=/agg/fast [production]=/agg/fast)
+    [telemetry]=/agg/fast [traces_default]=/agg/fast [metrics]=/agg/fast [production]=/agg/fast)
 # Column titles of the table (left, right, ratio).
-declare -A LEFT_LABEL=([resilient]=resilient [cached]=cached [telemetry]="telemetry on" [production]="gw production")
+declare -A LEFT_LABEL=([resilient]=resilient [cached]=cached [telemetry]="telemetry on" [traces_default]="traces 10 %" [metrics]=prometheus [production]="gw production")
 declare -A RIGHT_LABEL=([passthrough]="plain YARP" [resilient]=fast [cached]="live (fast)" [cached_baseline]="base cached"
-    [telemetry]="off")
-declare -A RATIO_LABEL=([passthrough]=gw/yarp [resilient]=res/fast [cached]=cache/live [telemetry]=on/off)
+    [telemetry]="off" [traces_default]="off" [metrics]="off")
+declare -A RATIO_LABEL=([passthrough]=gw/yarp [resilient]=res/fast [cached]=cache/live [telemetry]=on/off [traces_default]=on/off [metrics]=on/off)
 # A server whose /metrics (Prometheus) is scraped while its side of the scenario is loaded: every N seconds.
-declare -A SCRAPE=([telemetry]=1 [production]=5)
+declare -A SCRAPE=([telemetry]=1 [metrics]=5 [production]=5)
 # Headers wrk sends on every request of a scenario (one -H each).
 declare -A WRK_HEADER=([production]="X-Request-Id: bench-production-0001")
 # wrk script per scenario (its argument names the run, see distinct-keys.lua).
@@ -177,6 +177,8 @@ declare -A DESCRIPTION=(
     [cached_baseline]="3 sources from cached datasets vs the baseline's IMemoryCache (JsonNode merge)"
     [cache_memory]="per-source response cache under a stream of distinct keys"
     [telemetry]="fast with OpenTelemetry on (100 % traces, metrics and logs over OTLP, Prometheus scraped) vs off"
+    [traces_default]="fast with traces over OTLP at the gateway's default sampler (parent-based, 10 %) vs off"
+    [metrics]="fast with Prometheus alone, scraped every 5 s, vs off"
     [production]="fast with every production feature on (retry + breaker, OTLP at the default sampler, Prometheus, rate limit, X-Request-Id, JSON logs) vs baseline")
 # Scenarios whose gateway side needs the YARP integration: skipped (with the reason) when it is missing.
 declare -A NEEDS_YARP=([passthrough]="a pass-through route (ReverseProxy:Routes, MapReverseProxy)"
@@ -566,17 +568,19 @@ start_gateway_cache() {
     start_server gateway_cache "$GATEWAY_DLL" --config "$config"
 }
 
-# The gateway of the telemetry scenario: the same build on a copy of the gateway's generated config, with
-# OpenTelemetry on: OTLP over http/protobuf to the downstream's sink, every trace sampled (the SDK's
-# default), Prometheus at /metrics. (A gateway old enough to refuse the Resilience keys has no telemetry
-# either: this one then stops at start and the run says so.)
+# The gateways of the telemetry scenarios: the same build on a copy of the gateway's generated config, with
+# OpenTelemetry on, named by the environment after the name (a gateway old enough to refuse the Resilience keys has
+# no telemetry either: it then stops at start and the run says so):
+#   gateway_telemetry       OTLP over http/protobuf to the downstream's sink with every trace sampled
+#                           (Gateway:Telemetry:SamplingRatio 1), metrics every 10 s and logs; Prometheus at /metrics
+#   gateway_traces_default  the same at the gateway's default sampler (parent-based, 1 trace in 10), Prometheus off
+#   gateway_metrics         Prometheus alone (no OTLP), scraped every 5 s
 start_gateway_telemetry() {
-    local downstream=$1
-    pick_port gateway_telemetry
-    cp "$WORK/gateway.bench.json" "$WORK/gateway_telemetry.bench.json"
-    start_process gateway_telemetry env OTEL_EXPORTER_OTLP_ENDPOINT="$downstream" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
-        OTEL_METRIC_EXPORT_INTERVAL=10000 OTEL_SERVICE_NAME=gateway-bench Gateway__Telemetry__Prometheus=true \
-        dotnet "$GATEWAY_DLL" --urls "http://127.0.0.1:${PORT[gateway_telemetry]}" --config "$WORK/gateway_telemetry.bench.json"
+    local name=$1
+    shift
+    pick_port "$name"
+    cp "$WORK/gateway.bench.json" "$WORK/$name.bench.json"
+    start_process "$name" env "$@" dotnet "$GATEWAY_DLL" --urls "http://127.0.0.1:${PORT[$name]}" --config "$WORK/$name.bench.json"
 }
 
 # The gateway of the production scenario: what a team runs in production (tests/Benchmarks/gateway.production.bench.json:
@@ -729,7 +733,11 @@ start_all() {
     pick_port baseline_nginx
     start_server baseline_nginx "$BASELINE_DLL" --Downstream "$nginx"
     start_gateway_cache "$downstream"
-    start_gateway_telemetry "$downstream"
+    local otlp=(OTEL_EXPORTER_OTLP_ENDPOINT="$downstream" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_METRIC_EXPORT_INTERVAL=10000
+        OTEL_SERVICE_NAME=gateway-bench)
+    start_gateway_telemetry gateway_telemetry "${otlp[@]}" Gateway__Telemetry__SamplingRatio=1 Gateway__Telemetry__Prometheus=true
+    start_gateway_telemetry gateway_traces_default "${otlp[@]}"
+    start_gateway_telemetry gateway_metrics Gateway__Telemetry__Prometheus=true
     start_gateway_production "$downstream"
 
     wait_gateway gateway "$downstream" "$downstream_h2c"
@@ -739,6 +747,8 @@ start_all() {
     wait_ready baseline_nginx /agg/fast
     wait_gateway_cache
     wait_ready gateway_telemetry /agg/fast
+    wait_ready gateway_traces_default /agg/fast
+    wait_ready gateway_metrics /agg/fast
     wait_ready gateway_production /agg/fast
     wait_datasets gateway
 
@@ -773,7 +783,7 @@ warm_up_all() {
     [[ -n ${SKIP[passthrough]:-} ]] || warmups+=(gateway:/proxy/delay/0)
     [[ -n ${SKIP[resilient]:-} ]] || warmups+=(gateway:/agg/fast_resilient)
     warmups+=(gateway:/agg/cached baseline:/agg/fast baseline:/agg/cached plain_yarp:/proxy/delay/0
-        gateway_nginx:/agg/fast baseline_nginx:/agg/fast gateway_telemetry:/agg/fast gateway_production:/agg/fast)
+        gateway_nginx:/agg/fast baseline_nginx:/agg/fast gateway_telemetry:/agg/fast gateway_traces_default:/agg/fast gateway_metrics:/agg/fast gateway_production:/agg/fast)
     local warmup
     for warmup in "${warmups[@]}"; do
         name=${warmup%%:*} path=${warmup#*:}
@@ -1182,7 +1192,12 @@ print_targets() {
         "$(awk -v r="$cm_rss" -v l="$cm_limit" 'BEGIN { if (r ~ /^[0-9.]+$/ && l ~ /^[0-9.]+$/) printf "%.1f", r - l; else print "n/a" }')" '<=' 0
     local tel_rps
     tel_rps=$(ratio "${R[telemetry.left.rps]:-}" "${R[telemetry.right.rps]:-}")
-    target telemetry "telemetry: requests/s with telemetry on >= 0.9x off" "${tel_rps}x" "$tel_rps" '>=' 0.9
+    target telemetry "telemetry: requests/s with telemetry on (100 % traces) >= 0.9x off" "${tel_rps}x" "$tel_rps" '>=' 0.9
+    local td_rps me_rps
+    td_rps=$(ratio "${R[traces_default.left.rps]:-}" "${R[traces_default.right.rps]:-}")
+    me_rps=$(ratio "${R[metrics.left.rps]:-}" "${R[metrics.right.rps]:-}")
+    target traces_default "traces_default: requests/s at the default sampler >= 0.97x off" "${td_rps}x" "$td_rps" '>=' 0.97
+    target metrics "metrics: requests/s with Prometheus scraped every 5 s >= 0.98x off" "${me_rps}x" "$me_rps" '>=' 0.98
     local pr_rps pr_cpu pr_rss pr_p99
     pr_rps=$(ratio "${R[production.left.rps]:-}" "${R[production.right.rps]:-}")
     pr_cpu=$(ratio "${R[production.left.cpu]:-}" "${R[production.right.cpu]:-}")
@@ -1219,7 +1234,7 @@ print_server_logs() {
     local name count pattern
     echo
     echo "== server output =="
-    for name in gateway baseline plain_yarp gateway_nginx baseline_nginx gateway_cache gateway_telemetry gateway_production downstream nginx; do
+    for name in gateway baseline plain_yarp gateway_nginx baseline_nginx gateway_cache gateway_telemetry gateway_traces_default gateway_metrics gateway_production downstream nginx; do
         pattern='^(warn|fail|crit)|Exception'
         [[ $name == nginx ]] && pattern='\[(warn|error|crit|alert|emerg)\]'
         count=$(grep -cE "$pattern" "$WORK/$name.log" 2>/dev/null || true)

@@ -12,6 +12,9 @@ internal sealed record AggregateDefinition
 
     public required string Name { get; init; }
 
+    /// <summary>The name of its span, <c>aggregate {name}</c>, built once.</summary>
+    public string SpanName => field ??= "aggregate " + Name;
+
     public required string Route { get; init; }
 
     public required string Method { get; init; }
@@ -46,6 +49,9 @@ internal sealed record SourceDefinition
     public required string Name { get; init; }
 
     public required int Index { get; init; }
+
+    /// <summary>The name of its span, <c>source {name}</c>, built once.</summary>
+    public string SpanName => field ??= "source " + Name;
 
     public SourceKind Kind { get; init; } = SourceKind.Call;
 

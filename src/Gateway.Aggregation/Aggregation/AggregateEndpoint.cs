@@ -18,7 +18,7 @@ internal sealed class AggregateEndpoint(AggregatePlan plan, FanOutExecutor execu
         // Every answer is about one request and may carry a user's data: no cache keeps it, no browser sniffs it.
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers.XContentTypeOptions = "nosniff";
-        using var span = GatewayActivities.StartAggregate(definition.Name);
+        using var span = GatewayActivities.StartAggregate(definition.SpanName, definition.Name);
         bool? complete = null;
         var threw = false;
         try

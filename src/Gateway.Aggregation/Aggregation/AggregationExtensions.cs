@@ -35,6 +35,7 @@ internal static class AggregationExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<AggregationCatalog>().Downstreams);
         services.TryAddSingleton(sp => sp.GetRequiredService<AggregationCatalog>().Datasets);
         services.TryAddSingleton(sp => sp.GetRequiredService<AggregationCatalog>().Limits);
+        services.TryAddSingleton<CallTransports>();
         services.TryAddSingleton<DownstreamClient>();
         services.TryAddSingleton<DownstreamInvoker>();
         services.AddMetrics();

@@ -11,7 +11,7 @@ internal static class SourceActivities
     /// <summary>A source's span, a child of its aggregate's (explicitly: a dependent source starts on the flow of the source it waited for).</summary>
     public static Activity? StartSource(Activity aggregate, string aggregateName, SourceDefinition source)
     {
-        var activity = GatewayTelemetry.Source.StartActivity("source " + source.Name, ActivityKind.Internal, aggregate.Context);
+        var activity = GatewayTelemetry.Source.StartActivity(source.SpanName, ActivityKind.Internal, aggregate.Context);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag(Aggregate, aggregateName);
@@ -23,7 +23,10 @@ internal static class SourceActivities
             }
             else
             {
+                // What the HttpClient span would say (it is off for aggregate calls unless Gateway:Telemetry:HttpClientSpans).
                 activity.SetTag(Cluster, source.Cluster);
+                activity.SetTag(RequestMethod, "GET");
+                activity.SetTag(UrlTemplate, source.Path.Text);
             }
 
             if (source.Kind != SourceKind.Call)

@@ -50,7 +50,8 @@ public sealed record GatewayOptions
     public CorsPolicyOptions Cors { get; init; } = new();
     /// <summary>The OpenAPI document and Swagger UI, generated from the aggregates and routes.</summary>
     public OpenApiOptions OpenApi { get; init; } = new();
-    /// <summary>The Prometheus scrape endpoint (<c>Gateway:Telemetry:Prometheus</c>).</summary>
+    /// <summary>The Prometheus scrape endpoint, the trace sampler and HttpClient spans (<c>Gateway:Telemetry</c>).</summary>
+    [ValidateObjectMembers]
     public TelemetryOptions Telemetry { get; init; } = new();
 
     /// <summary>The aggregates, keyed by name; each becomes one endpoint named after its key.</summary>

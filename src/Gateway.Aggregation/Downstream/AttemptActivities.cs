@@ -9,10 +9,10 @@ namespace Gateway.Downstream;
 /// <summary>An attempt's span, <c>attempt {cluster}</c>, and the destination a call went to (see <see cref="GatewayActivities"/>).</summary>
 internal static class AttemptActivities
 {
-    /// <summary>One attempt of a call whose downstream retries or hedges, a child of the call's span.</summary>
+    /// <summary>A retry or hedge of a call (attempt <paramref name="number"/>, 2 or more), a child of the call's span.</summary>
     public static Activity? StartAttempt(Activity parent, DownstreamCall call, int number)
     {
-        var activity = GatewayTelemetry.Source.StartActivity("attempt " + call.Downstream.Id, ActivityKind.Internal, parent.Context);
+        var activity = GatewayTelemetry.Source.StartActivity(call.Downstream.AttemptSpanName, ActivityKind.Internal, parent.Context);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag(Cluster, call.Downstream.Id);

@@ -23,10 +23,12 @@ internal sealed class DownstreamClient
     private readonly Dictionary<string, IPassiveHealthCheckPolicy> _passiveHealth;
 
     private readonly TimeProvider _timeProvider;
+    private readonly CallTransports _transports;
 
-    public DownstreamClient(IProxyStateLookup proxyState, IEnumerable<ILoadBalancingPolicy> balancers, IEnumerable<IPassiveHealthCheckPolicy> passiveHealth, TimeProvider timeProvider)
+    public DownstreamClient(IProxyStateLookup proxyState, IEnumerable<ILoadBalancingPolicy> balancers, IEnumerable<IPassiveHealthCheckPolicy> passiveHealth, CallTransports transports, TimeProvider timeProvider)
     {
         _proxyState = proxyState;
+        _transports = transports;
         _timeProvider = timeProvider;
         _balancers = balancers.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
         _passiveHealth = passiveHealth.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
@@ -101,8 +103,14 @@ internal sealed class DownstreamClient
 
             headers.TryAddWithoutValidation(downstream.BudgetHeader, ((long)budget.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
 
+            var invoker = _transports.For(model.HttpClient, out var untraced);
+            if (untraced)
+            {
+                _transports.Inject(request);
+            }
+
             DownstreamResponse answer;
-            using (var response = await model.HttpClient.SendAsync(request, cancellationToken).ConfigureAwait(false))
+            using (var response = await invoker.SendAsync(request, cancellationToken).ConfigureAwait(false))
             {
                 answer = await ReadAsync(response, downstream, destination.DestinationId, _timeProvider, cancellationToken).ConfigureAwait(false);
             }

@@ -61,6 +61,9 @@ internal sealed class DownstreamService
 
     public DownstreamResilience Resilience { get; }
 
+    /// <summary>The name of a retry's or hedge's span, <c>attempt {cluster}</c>, built once.</summary>
+    public string AttemptSpanName => field ??= "attempt " + Id;
+
     /// <summary>The inbound headers this cluster receives (the global list and its own).</summary>
     public IReadOnlyCollection<string> PropagateHeaders => _propagateHeaders;
 
@@ -83,8 +86,9 @@ internal sealed class DownstreamService
         try
         {
             return await pipeline.ExecuteAsync(
-                static (context, state) => state.call.Span is { } span && state.service.Resilience.RetryBudget is not null
-                    ? TracedAttemptAsync(span, state.call, state.client, context.CancellationToken)
+                // The first attempt is the source's span; each retry or hedge gets one of its own.
+                static (context, state) => state.call.Span is { } span && state.call.NextTracedAttempt() is var number and > 1
+                    ? TracedAttemptAsync(span, state.call, state.client, number, context.CancellationToken)
                     : state.client.SendAsync(state.call, context.CancellationToken),
                 context,
                 (client, call, service: this)).ConfigureAwait(false);
@@ -100,12 +104,12 @@ internal sealed class DownstreamService
         }
     }
 
-    // With retries or hedges, each attempt gets a span under the call's; its own flow makes it current,
-    // so the HttpClient span and the destination land on it.
+    // A retry or hedge gets a span under the call's; its own flow makes it current, so the destination, the
+    // traceparent (and the HttpClient span, when on) land on it.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<DownstreamResponse> TracedAttemptAsync(Activity span, DownstreamCall call, DownstreamClient client, CancellationToken cancellationToken)
+    private static async ValueTask<DownstreamResponse> TracedAttemptAsync(Activity span, DownstreamCall call, DownstreamClient client, int number, CancellationToken cancellationToken)
     {
-        var attempt = AttemptActivities.StartAttempt(span, call, call.NextTracedAttempt());
+        var attempt = AttemptActivities.StartAttempt(span, call, number);
         DownstreamResponse? response = null;
         Exception? failure = null;
         try

@@ -35,6 +35,7 @@ internal static class ProxyExtensions
 
                 return ValueTask.CompletedTask;
             }));
+        services.TryAddSingleton<Downstream.CallTransports>();
         services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>());
         services.TryAddSingleton(sp => new RouteGuardSettings(
             sp.GetRequiredService<Aggregation.AggregationCatalog>().Options.Deadline.Header, sp.GetRequiredService<TimeProvider>()));

@@ -6,7 +6,7 @@ namespace Gateway.Telemetry;
 /// <summary>
 /// The gateway's spans, on <see cref="GatewayTelemetry.Source"/>: <c>aggregate {name}</c> under ASP.NET Core's
 /// request span, <c>source {name}</c> under it (<c>Aggregation.SourceActivities</c>), <c>attempt {cluster}</c> under a
-/// source whose downstream retries or hedges (<c>Downstream.AttemptActivities</c>), <c>refresh {dataset}</c> for a
+/// source for each retry or hedge (the first attempt is the source's own span) (<c>Downstream.AttemptActivities</c>), <c>refresh {dataset}</c> for a
 /// dataset's background refresh. Each feature writes the spans of its own types; this is what they share. With nothing listening
 /// (or not sampled) every start returns null and costs a check; names and tags are built only for a span
 /// that records.
@@ -20,14 +20,15 @@ internal static class GatewayActivities
     /// <summary><paramref name="value"/> boxed once, for a tag.</summary>
     public static object Bool(bool value) => value ? True : False;
 
-    public static Activity? StartAggregate(string aggregate)
+    /// <summary>An aggregate's span, named <paramref name="spanName"/> (<c>aggregate {name}</c>, built once per aggregate).</summary>
+    public static Activity? StartAggregate(string spanName, string aggregate)
     {
         if (!GatewayTelemetry.Source.HasListeners())
         {
             return null;
         }
 
-        var activity = GatewayTelemetry.Source.StartActivity("aggregate " + aggregate, ActivityKind.Internal);
+        var activity = GatewayTelemetry.Source.StartActivity(spanName, ActivityKind.Internal);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag(Aggregate, aggregate);

@@ -22,4 +22,6 @@ internal static class TelemetryTags
 
     public const string ErrorType = "error.type";
     public const string HttpStatus = "http.response.status_code";
+    public const string RequestMethod = "http.request.method";
+    public const string UrlTemplate = "url.template";
 }

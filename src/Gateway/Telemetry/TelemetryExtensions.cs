@@ -36,6 +36,14 @@ internal static class TelemetryExtensions
             .AddSource(YarpSource)
             .AddAspNetCoreInstrumentation(o => o.Filter = IsTraced)
             .AddHttpClientInstrumentation());
+        if (string.IsNullOrWhiteSpace(configuration[SamplerVariable]))
+        {
+            // OpenTelemetry's own default records every trace: on a gateway that is every request's five spans or
+            // more. Parent-based, so that a trace the client's caller sampled is recorded whole.
+            services.ConfigureOpenTelemetryTracerProvider((provider, tracing) => tracing.SetSampler(new ParentBasedSampler(
+                new TraceIdRatioBasedSampler(Math.Clamp(provider.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry.SamplingRatio, 0, 1)))));
+        }
+
         var httpMetrics = bool.TryParse(configuration[HttpMetricsKey], out var meterHttp) && meterHttp;
         services.ConfigureOpenTelemetryMeterProvider(metrics =>
         {
@@ -72,7 +80,6 @@ internal static class TelemetryExtensions
         openTelemetry.WithMetrics();
         if (otlp)
         {
-            // The SDK reads OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG itself (through IConfiguration).
             openTelemetry.WithTracing();
             openTelemetry.WithLogging();
             openTelemetry.UseOtlpExporter();
@@ -106,6 +113,9 @@ internal static class TelemetryExtensions
     internal const string HttpMetricsKey = "Gateway:Telemetry:HttpMetrics";
 
     private const string YarpSource = "Yarp.ReverseProxy";
+
+    // Set, it names the SDK's sampler (with OTEL_TRACES_SAMPLER_ARG), which then replaces the gateway's.
+    private const string SamplerVariable = "OTEL_TRACES_SAMPLER";
 
     private static readonly string[] OtlpEndpointKeys =
         ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"];

@@ -52,7 +52,7 @@ public class DownstreamCallBenchmarks
         var catalog = new AggregationCatalog(configuration, TimeProvider.System);
         catalog.ThrowIfInvalid();
         _plan = catalog.CreatePlan(catalog.Configured.Single());
-        var client = new Gateway.Downstream.DownstreamClient(new OneCluster(), [], [], TimeProvider.System);
+        var client = new Gateway.Downstream.DownstreamClient(new OneCluster(), [], [], new Gateway.Downstream.CallTransports(Microsoft.Extensions.Options.Options.Create(new Gateway.Configuration.GatewayOptions())), TimeProvider.System);
         _executor = new FanOutExecutor(new Gateway.Downstream.DownstreamInvoker(client, TimeProvider.System, NullLogger<Gateway.Downstream.DownstreamInvoker>.Instance), TimeProvider.System, NullLogger<FanOutExecutor>.Instance, Metrics(), TimeSpan.FromMilliseconds(5), CancellationToken.None);
         _request = new AggregateRequest([], [], TimeSpan.FromSeconds(5));
     }

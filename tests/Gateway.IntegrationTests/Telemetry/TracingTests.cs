@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json.Nodes;
 using Gateway.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -44,7 +45,7 @@ public sealed class TracingTests
                 .Source("customer", "users", "/customer/{profile.customerId}")
                 .Source("flaky", "flaky", "/flaky/{id}"));
         var spans = new ExportedItems<Activity>();
-        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+        await using var gateway = await StartTracedAsync(config, spans);
 
         var answer = await gateway.GetAsync($"/{name}/1");
 
@@ -73,38 +74,67 @@ public sealed class TracingTests
         Assert.Equal("a", profile.GetTagItem("gateway.destination"));
         Assert.Equal(true, profile.GetTagItem("gateway.required"));
 
-        // No retries configured for users: the HttpClient span sits right under the source's.
-        var profileClient = trace.Single(s => s.Source.Name == "System.Net.Http" && s.ParentSpanId == profile.SpanId);
+        // No HttpClient span on aggregate calls by default: the source's span says what it would, and is the parent the downstream is told.
+        Assert.Equal("GET", profile.GetTagItem("http.request.method"));
+        Assert.Equal("/profile/{id}", profile.GetTagItem("url.template"));
+        Assert.DoesNotContain(trace, s => s.Source.Name == "System.Net.Http");
         var profileCall = Assert.Single(downstream.RequestsTo("/profile/"));
-        Assert.Equal($"00-{aggregate.TraceId}-{profileClient.SpanId}-01", profileCall.Headers["traceparent"]);
+        Assert.Equal($"00-{aggregate.TraceId}-{profile.SpanId}-01", profileCall.Headers["traceparent"]);
 
+        // The first attempt is the source's own span; the retry has one of its own under it.
         var flaky = trace.Single(s => s.DisplayName == "source flaky");
         Assert.Equal((object)2, flaky.GetTagItem("gateway.attempts"));
-        var attempts = trace.Where(s => s.DisplayName == "attempt flaky").OrderBy(s => (int)s.GetTagItem("gateway.attempt.number")!).ToArray();
-        Assert.Equal(2, attempts.Length);
-        Assert.All(attempts, a => Assert.Equal(flaky.SpanId, a.ParentSpanId));
-        Assert.All(attempts, a => Assert.Equal("flaky", a.GetTagItem("gateway.cluster")));
-        Assert.All(attempts, a => Assert.Equal("a", a.GetTagItem("gateway.destination")));
-        Assert.Equal("http_status", attempts[0].GetTagItem("gateway.outcome"));
-        Assert.Equal("http_status", attempts[0].GetTagItem("error.type"));
-        Assert.Equal((object)503, attempts[0].GetTagItem("http.response.status_code"));
-        Assert.Equal(ActivityStatusCode.Error, attempts[0].Status);
-        Assert.Equal("ok", attempts[1].GetTagItem("gateway.outcome"));
-        Assert.Equal(ActivityStatusCode.Unset, attempts[1].Status);
-
-        // Each attempt's HttpClient span is under that attempt, and is the parent the downstream was told.
+        var retry = Assert.Single(trace, s => s.DisplayName == "attempt flaky");
+        Assert.Equal(flaky.SpanId, retry.ParentSpanId);
+        Assert.Equal((object)2, retry.GetTagItem("gateway.attempt.number"));
+        Assert.Equal("flaky", retry.GetTagItem("gateway.cluster"));
+        Assert.Equal("a", retry.GetTagItem("gateway.destination"));
+        Assert.Equal("ok", retry.GetTagItem("gateway.outcome"));
+        Assert.Equal((object)200, retry.GetTagItem("http.response.status_code"));
+        Assert.Equal(ActivityStatusCode.Unset, retry.Status);
         var flakyCalls = downstream.RequestsTo("/flaky/");
         Assert.Equal(2, flakyCalls.Count);
-        for (var i = 0; i < 2; i++)
-        {
-            var client = trace.Single(s => s.Source.Name == "System.Net.Http" && s.ParentSpanId == attempts[i].SpanId);
-            Assert.Contains(flakyCalls, call => call.Headers["traceparent"] == $"00-{aggregate.TraceId}-{client.SpanId}-01");
-        }
+        Assert.Equal($"00-{aggregate.TraceId}-{flaky.SpanId}-01", flakyCalls[0].Headers["traceparent"]);
+        Assert.Equal($"00-{aggregate.TraceId}-{retry.SpanId}-01", flakyCalls[1].Headers["traceparent"]);
     }
 
-    // Hedged attempts run at once: each has its span under the source's, with its own destination and outcome.
+    // Gateway:Telemetry:HttpClientSpans: each attempt's HttpClient span under the source's (first attempt) or the
+    // retry's span, and the parent the downstream is told.
     [Fact]
-    public async Task Aggregate_HedgeWins_EachAttemptHasItsSpanWithDestinationAndTheLoserIsCancelled()
+    public async Task Aggregate_HttpClientSpansOn_EachAttemptHasItsHttpClientSpanAndTheDownstreamGetsIt()
+    {
+        var name = Unique("httpspans");
+        var hits = 0;
+        await using var downstream = await TestDownstream.StartAsync((app, d) => app.MapGet("/flaky/{id}", (HttpContext c) => Interlocked.Increment(ref hits) == 1
+            ? TestDownstream.WriteJsonAsync(c, "{}", StatusCodes.Status503ServiceUnavailable)
+            : TestDownstream.WriteJsonAsync(c, """{"ok":true}""")));
+        var config = new GatewayConfig()
+            .Cluster("flaky", downstream.BaseAddress)
+            .Resilience("flaky", r => r.Retry(maxRetryAttempts: 2, delay: TimeSpan.FromMilliseconds(10)))
+            .Aggregate(name, $"/{name}/{{id}}", a => a.Source("flaky", "flaky", "/flaky/{id}", required: true));
+        var spans = new ExportedItems<Activity>();
+        await using var gateway = await StartTracedAsync(config, spans, httpClientSpans: true);
+
+        var answer = await gateway.GetAsync($"/{name}/1");
+
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, answer.ToString());
+        var trace = await TraceOfAsync(spans, name);
+        var source = trace.Single(s => s.DisplayName == "source flaky");
+        var retry = trace.Single(s => s.DisplayName == "attempt flaky");
+        var calls = downstream.RequestsTo("/flaky/");
+        Assert.Equal(2, calls.Count);
+        Activity? first = null, second = null;
+        await Poll.UntilAsync(
+            () => (first = spans.Snapshot().FirstOrDefault(s => s.Source.Name == "System.Net.Http" && s.ParentSpanId == source.SpanId)) is not null
+                && (second = spans.Snapshot().FirstOrDefault(s => s.Source.Name == "System.Net.Http" && s.ParentSpanId == retry.SpanId)) is not null,
+            "an HttpClient span under the source and one under the retry");
+        Assert.Equal($"00-{source.TraceId}-{first!.SpanId}-01", calls[0].Headers["traceparent"]);
+        Assert.Equal($"00-{source.TraceId}-{second!.SpanId}-01", calls[1].Headers["traceparent"]);
+    }
+
+    // Hedged attempts run at once: the hedge has its span under the source's, with its own destination and outcome.
+    [Fact]
+    public async Task Aggregate_HedgeWins_TheHedgeHasItsSpanWithItsDestination()
     {
         var name = Unique("hedge");
         await using var hanging = await TestDownstream.StartAsync((app, d) => app.MapGet("/items/{id}", (HttpContext c) => d.HangAsync(c)));
@@ -115,18 +145,17 @@ public sealed class TracingTests
             .Resilience("items", r => r.Hedging(TimeSpan.FromMilliseconds(100)))
             .Aggregate(name, $"/{name}/{{id}}", a => a.Source("item", "items", "/items/{id}", required: true, timeout: TimeSpan.FromSeconds(5)));
         var spans = new ExportedItems<Activity>();
-        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+        await using var gateway = await StartTracedAsync(config, spans);
 
         var answer = await gateway.GetAsync($"/{name}/7");
 
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         var source = (await TraceOfAsync(spans, name)).Single(s => s.DisplayName == "source item");
+        // The first attempt is the source's own span: only the hedge has one of its own.
         Activity[] attempts = [];
-        await Poll.UntilAsync(() => (attempts = [.. spans.Snapshot().Where(s => s.ParentSpanId == source.SpanId && s.DisplayName == "attempt items")]).Length == 2, "both attempts' spans");
-        var first = attempts.Single(a => Equals(a.GetTagItem("gateway.attempt.number"), 1));
-        var hedge = attempts.Single(a => Equals(a.GetTagItem("gateway.attempt.number"), 2));
-        Assert.Equal("a", first.GetTagItem("gateway.destination"));
-        Assert.Equal("cancelled", first.GetTagItem("gateway.outcome"));
+        await Poll.UntilAsync(() => (attempts = [.. spans.Snapshot().Where(s => s.ParentSpanId == source.SpanId && s.DisplayName == "attempt items")]).Length == 1, "the hedge's span");
+        var hedge = Assert.Single(attempts);
+        Assert.Equal((object)2, hedge.GetTagItem("gateway.attempt.number"));
         Assert.Equal("b", hedge.GetTagItem("gateway.destination"));
         Assert.Equal("ok", hedge.GetTagItem("gateway.outcome"));
         Assert.Equal("b", source.GetTagItem("gateway.destination"));
@@ -149,7 +178,7 @@ public sealed class TracingTests
                 .CachedSource("list", dataset, required: true)
                 .Source("slow", "users", "/slow/{id}", timeout: TimeSpan.FromMilliseconds(100)));
         var spans = new ExportedItems<Activity>();
-        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+        await using var gateway = await StartTracedAsync(config, spans);
 
         var answer = await Poll.UntilAsync(() => gateway.GetAsync($"/{name}/1"), a => a.StatusCode == HttpStatusCode.OK, "the dataset to load");
 
@@ -169,13 +198,13 @@ public sealed class TracingTests
         Assert.Equal(dataset, list.GetTagItem("gateway.dataset"));
         Assert.Equal("ok", list.GetTagItem("gateway.outcome"));
 
-        // The dataset's refresh is a trace of its own, with the HttpClient call under it.
+        // The dataset's refresh is a trace of its own; its call (no HttpClient span by default) carries the refresh span as parent.
         // The refresh span ends just after the copy it loaded is published: wait for it.
         Activity? refresh = null;
         await Poll.UntilAsync(() => (refresh = spans.Snapshot().FirstOrDefault(s => s.DisplayName == $"refresh {dataset}")) is not null, "the refresh span");
         Assert.Equal(default, refresh!.ParentSpanId);
         Assert.Equal("ok", refresh.GetTagItem("gateway.outcome"));
-        Assert.Contains(spans.Snapshot(), s => s.Source.Name == "System.Net.Http" && s.ParentSpanId == refresh.SpanId);
+        Assert.Contains(downstream.RequestsTo("/list"), r => r.Headers.TryGetValue("traceparent", out var parent) && parent == $"00-{refresh.TraceId}-{refresh.SpanId}-01");
     }
 
     public static TheoryData<string> Paths => new() { "/traced/1", "/agg/1" };
@@ -211,12 +240,12 @@ public sealed class TracingTests
         Assert.DoesNotContain(spans.Snapshot(), s => s.TraceId.ToHexString() == clientTraceId);
     }
 
-    // Sampled: the downstream's parent is the gateway's HttpClient span, under YARP's forwarder span for a
-    // route and under the source's span for an aggregate, all in the client's trace.
+    // Sampled: the downstream's parent is the gateway's HttpClient span under YARP's forwarder span for a route,
+    // the source's span (under the aggregate's) for an aggregate, all in the client's trace.
     [Theory]
-    [InlineData("/traced/1", "Yarp.ReverseProxy")]
-    [InlineData("/agg/1", "Gateway")]
-    public async Task Request_Sampled_DownstreamsParentIsTheGatewaysHttpClientSpanInTheClientsTrace(string path, string parentSource)
+    [InlineData("/traced/1", "System.Net.Http", "Yarp.ReverseProxy")]
+    [InlineData("/agg/1", "Gateway", "Gateway")]
+    public async Task Request_Sampled_DownstreamsParentIsTheGatewaysSpanInTheClientsTrace(string path, string toldSource, string parentSource)
     {
         await using var downstream = await TestDownstream.StartAsync((app, d) => app.MapGet("/traced/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}")));
         var config = new GatewayConfig()
@@ -224,7 +253,7 @@ public sealed class TracingTests
             .Route("traced", "traced", "/traced/{**rest}")
             .Aggregate("agg", "/agg/{id}", a => a.Source("traced", "traced", "/traced/{id}", required: true));
         var spans = new ExportedItems<Activity>();
-        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+        await using var gateway = await StartTracedAsync(config, spans);
         var clientTraceId = ActivityTraceId.CreateRandom().ToHexString();
 
         var answer = await SendWithTraceparentAsync(gateway, path, $"00-{clientTraceId}-{ClientParentId}-01");
@@ -235,12 +264,73 @@ public sealed class TracingTests
         Assert.Equal("01", parts[3]);
         Activity? client = null;
         await Poll.UntilAsync(() => (client = spans.Snapshot().FirstOrDefault(s => s.SpanId.ToHexString() == parts[2])) is not null, "the span the downstream was told about");
-        Assert.Equal("System.Net.Http", client!.Source.Name);
+        Assert.Equal(toldSource, client!.Source.Name);
         Assert.Equal(clientTraceId, client.TraceId.ToHexString());
         // YARP's forwarder span ends after the body is copied, which may be after the client has its answer.
         Activity? parent = null;
         await Poll.UntilAsync(() => (parent = spans.Snapshot().SingleOrDefault(s => s.SpanId == client.ParentSpanId)) is not null, "the HttpClient span's parent");
         Assert.Equal(parentSource, parent!.Source.Name);
+    }
+
+    // The shipped sampler: parent-based, one trace in ten where the client's request carries no decision.
+    [Fact]
+    public async Task Aggregate_DefaultSampler_RecordsAboutOneTraceInTen()
+    {
+        const int Requests = 200;
+        var name = Unique("ratio");
+        await using var downstream = await TestDownstream.StartAsync((app, d) => app.MapGet("/traced/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}")));
+        var config = new GatewayConfig()
+            .Cluster("traced", downstream.BaseAddress)
+            .Aggregate(name, $"/{name}/{{id}}", a => a.Source("traced", "traced", "/traced/{id}", required: true));
+        var spans = new ExportedItems<Activity>();
+        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+
+        for (var i = 0; i < Requests; i++)
+        {
+            // A client of its own that sends no traceparent: each request is a trace of its own, the gateway's to sample.
+            var answer = await SendWithTraceparentAsync(gateway, $"/{name}/{i}", traceparent: null);
+            Assert.True(answer.StatusCode == HttpStatusCode.OK, answer.ToString());
+        }
+
+        // Binomial(200, 0.1): 20 expected; below 3 or above 60 is far outside chance (and 200 would be the SDK's default).
+        var recorded = 0;
+        await Poll.UntilAsync(() => (recorded = spans.Snapshot().Count(s => s.DisplayName == $"aggregate {name}")) >= 3, "some sampled aggregate spans");
+        Assert.InRange(recorded, 3, 60);
+        Assert.Equal(recorded, spans.Snapshot().Count(s => s.DisplayName == "source traced" && s.GetTagItem("gateway.aggregate") is string a && a == name));
+    }
+
+    // Parent-based: a client's sampled trace is recorded even at ratio 0, and an unsampled one never at ratio 1.
+    [Theory]
+    [InlineData(0.0, "01", true)]
+    [InlineData(1.0, "00", false)]
+    [InlineData(0.0, null, false)]
+    public async Task Aggregate_SamplingRatio_FollowsTheClientsDecisionElseTheRatio(double ratio, string? clientFlags, bool recorded)
+    {
+        var name = Unique("parent");
+        await using var downstream = await TestDownstream.StartAsync((app, d) => app.MapGet("/traced/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, "{}")));
+        var config = new GatewayConfig()
+            .Cluster("traced", downstream.BaseAddress)
+            .Aggregate(name, $"/{name}/{{id}}", a => a.Source("traced", "traced", "/traced/{id}", required: true));
+        config.Gateway["Telemetry"] = new JsonObject { ["SamplingRatio"] = ratio };
+        var spans = new ExportedItems<Activity>();
+        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+
+        var answer = await SendWithTraceparentAsync(gateway, $"/{name}/1", clientFlags is null ? null : $"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ClientParentId}-{clientFlags}");
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, answer.ToString());
+
+        if (recorded)
+        {
+            await TraceOfAsync(spans, name);
+        }
+        else
+        {
+            // The request span (ASP.NET Core's) ends after the answer: give the exporter that time, then look.
+            await Task.Delay(TimeSpan.FromMilliseconds(300));
+            Assert.DoesNotContain(spans.Snapshot(), s => s.DisplayName == $"aggregate {name}");
+        }
+
+        // The downstream is in the client's trace either way.
+        Assert.True(Assert.Single(downstream.Requests).Headers.ContainsKey("traceparent"));
     }
 
     // With tracing on, the client's trace id carries through the aggregate to the downstream.
@@ -253,7 +343,7 @@ public sealed class TracingTests
             .Cluster("traced", downstream.BaseAddress)
             .Aggregate(name, $"/{name}/{{id}}", a => a.Source("traced", "traced", "/traced/{id}", required: true));
         var spans = new ExportedItems<Activity>();
-        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+        await using var gateway = await StartTracedAsync(config, spans);
 
         var answer = await SendWithTraceparentAsync(gateway, $"/{name}/1", $"00-{ClientTraceId}-{ClientParentId}-01");
 
@@ -284,6 +374,7 @@ public sealed class TracingTests
         config.Root["Logging"]!["LogLevel"]!["Gateway.Aggregation"] = "Trace";
         var spans = new ExportedItems<Activity>();
         var logs = new ExportedItems<LogRecord>();
+        config.Gateway["Telemetry"] = new JsonObject { ["SamplingRatio"] = 1 };
         await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b =>
         {
             b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans));
@@ -312,7 +403,7 @@ public sealed class TracingTests
             .Cluster("hang", downstream.BaseAddress)
             .Aggregate(name, $"/{name}/{{id}}", a => a.Source("hang", "hang", "/hang/{id}", required: true, timeout: TimeSpan.FromSeconds(20)), timeout: TimeSpan.FromSeconds(20));
         var spans = new ExportedItems<Activity>();
-        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+        await using var gateway = await StartTracedAsync(config, spans);
 
         using (var leaving = new CancellationTokenSource())
         {
@@ -342,7 +433,7 @@ public sealed class TracingTests
             .Aggregate(name, $"/{name}/{{id}}", a => a.Source("traced", "traced", "/traced/{id}", required: true))
             .PrefixRoute("traced", "traced", $"/{name}-proxy");
         var spans = new ExportedItems<Activity>();
-        await using var gateway = await TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
+        await using var gateway = await StartTracedAsync(config, spans);
 
         var answer = await SendWithTraceparentAsync(gateway, kind == "agg" ? $"/{name}/1" : $"/{name}-proxy/traced/1", $"00-{ClientTraceId}-{ClientParentId}-01",
             ("tracestate", "vendor=secret"), ("baggage", "user=alice,tenant=t1"));
@@ -354,11 +445,15 @@ public sealed class TracingTests
         Assert.False(headers.ContainsKey("baggage"), headers.GetValueOrDefault("baggage"));
     }
 
-    private static async Task<AggregateAnswer> SendWithTraceparentAsync(TestGateway gateway, string path, string traceparent, params (string Name, string Value)[] headers)
+    private static async Task<AggregateAnswer> SendWithTraceparentAsync(TestGateway gateway, string path, string? traceparent, params (string Name, string Value)[] headers)
     {
         using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, ActivityHeadersPropagator = null }) { BaseAddress = gateway.BaseAddress };
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
-        request.Headers.TryAddWithoutValidation("traceparent", traceparent);
+        if (traceparent is not null)
+        {
+            request.Headers.TryAddWithoutValidation("traceparent", traceparent);
+        }
+
         foreach (var (header, value) in headers)
         {
             request.Headers.TryAddWithoutValidation(header, value);
@@ -366,6 +461,13 @@ public sealed class TracingTests
 
         using var response = await client.SendAsync(request);
         return new AggregateAnswer(response, await response.Content.ReadAsStringAsync(), TimeSpan.Zero);
+    }
+
+    /// <summary>The gateway with every trace recorded (its default records one in ten) into <paramref name="spans"/>.</summary>
+    private static Task<TestGateway> StartTracedAsync(GatewayConfig config, ExportedItems<Activity> spans, bool httpClientSpans = false)
+    {
+        config.Gateway["Telemetry"] = new JsonObject { ["SamplingRatio"] = 1, ["HttpClientSpans"] = httpClientSpans };
+        return TestGateway.StartAsync(config, configureBuilder: b => b.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)));
     }
 
     private static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N")[..8];

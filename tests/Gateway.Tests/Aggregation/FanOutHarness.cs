@@ -41,7 +41,7 @@ internal sealed class FanOutHarness : IDisposable
         ProxyState = new TestProxyState(new FuncHandler(handler));
         ProxyState.AddCluster("users", "http://users.test/");
         ProxyState.AddCluster("orders", "http://orders.test/base/");
-        var client = new DownstreamClient(ProxyState, [], [], Time);
+        var client = new DownstreamClient(ProxyState, [], [], new CallTransports(Microsoft.Extensions.Options.Options.Create(new Gateway.Configuration.GatewayOptions())), Time);
         Executor = new FanOutExecutor(new DownstreamInvoker(client, Time, NullLogger<DownstreamInvoker>.Instance), Time, logger ?? NullLogger<FanOutExecutor>.Instance, Telemetry.TestMetrics.Create(), _catalog.Options.Deadline.MinBudget, _stopping.Token);
     }
 

@@ -55,7 +55,7 @@ internal sealed class CachedDataHarness : IAsyncDisposable
 
         var proxyState = new TestProxyState(new FuncHandler((request, ct) => Handler(request, ct)));
         proxyState.AddCluster("catalog", "http://catalog.test/");
-        var client = new DownstreamClient(proxyState, [], [], Time);
+        var client = new DownstreamClient(proxyState, [], [], new CallTransports(Microsoft.Extensions.Options.Options.Create(new Gateway.Configuration.GatewayOptions())), Time);
         Queue = new RefreshQueue(queueCapacity ?? Catalog.Datasets.All.Count);
         Scheduler = new RefreshScheduler(Catalog.Datasets, Queue, Time, NullLogger<RefreshScheduler>.Instance, () => Random);
         Sharing = store is null ? null : new DatasetSharing(store, Time, SharingLog);

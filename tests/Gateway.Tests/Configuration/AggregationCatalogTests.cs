@@ -26,6 +26,15 @@ public sealed class AggregationCatalogTests
         Assert.Contains(errors, e => e.Contains("Gateway:Aggregates:x:Timeout", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("1.5")]
+    [InlineData("-0.1")]
+    public void Load_SamplingRatioOutsideZeroToOne_NamesTheKey(string ratio)
+    {
+        var errors = Errors($$"""{ "Gateway": { "Telemetry": { "SamplingRatio": {{ratio}} } } }""");
+        Assert.Contains(errors, e => e.StartsWith("Gateway:Telemetry:SamplingRatio: must be between 0 and 1", StringComparison.Ordinal) && e.EndsWith($"(was {ratio})", StringComparison.Ordinal));
+    }
+
     private const string Cluster = """ "ReverseProxy": { "Clusters": { "users": { "Destinations": { "a": { "Address": "http://users.test/" } } } } } """;
 
     [Fact]

@@ -121,7 +121,7 @@ public sealed class DownstreamInvokerTests
         proxy.AddCluster("users", "http://users.test/");
         var limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = permits, QueueLimit = queue, QueueProcessingOrder = QueueProcessingOrder.OldestFirst });
         var downstream = new DownstreamService("users", limiter, null, 1024 * 1024, [], "X-Budget", DownstreamResilience.None);
-        return (new DownstreamInvoker(new DownstreamClient(proxy, [], [], _time), _time, _log), downstream);
+        return (new DownstreamInvoker(new DownstreamClient(proxy, [], [], new CallTransports(Microsoft.Extensions.Options.Options.Create(new Gateway.Configuration.GatewayOptions())), _time), _time, _log), downstream);
     }
 
     private CallSpec Spec(DownstreamService downstream, ICallStop stop)
