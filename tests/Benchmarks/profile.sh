@@ -85,7 +85,11 @@ wait_ok "$downstream/delay/0"
 
 GW_PORT=$(free_port)
 config="$WORK/gateway.json"
-env=(ASPNETCORE_ENVIRONMENT=Production DOTNET_PerfMapEnabled=1)
+# W^X double-maps JIT code (memfd:doublemapper), where perf cannot find the perf map's symbols.
+env=(ASPNETCORE_ENVIRONMENT=Production DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
+# PROFILE_ENV="NAME=value ..." adds variables of your own (a runtime knob to compare, say).
+read -r -a extra_env <<<"${PROFILE_ENV:-}"
+env+=("${extra_env[@]}")
 header=()
 if [[ $CONFIG == production ]]; then
     sed "s|__DOWNSTREAM__|$downstream|g" tests/Benchmarks/gateway.production.bench.json >"$config"

@@ -35,12 +35,32 @@ internal static class ProxyExtensions
 
                 return ValueTask.CompletedTask;
             }));
+        WithoutKeyRingWarmUp(services);
         services.TryAddSingleton<Downstream.CallTransports>();
         services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>());
         services.TryAddSingleton(sp => new RouteGuardSettings(
             sp.GetRequiredService<Aggregation.AggregationCatalog>().Options.Deadline.Header, sp.GetRequiredService<TimeProvider>()));
         return services;
     }
+
+    /// <summary>
+    /// YARP brings ASP.NET Core's data protection for its session-affinity cookies, and with it a hosted service that
+    /// loads (or creates and writes to disk) the key ring at start: XML, cryptography and a key file for a feature few
+    /// clusters use, some 9 MB of resident memory in every gateway. Without that service the key ring loads the first
+    /// time a cookie is protected or read, which only a cluster with <c>SessionAffinity</c> does.
+    /// </summary>
+    internal static void WithoutKeyRingWarmUp(IServiceCollection services)
+    {
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ServiceType == typeof(IHostedService) && services[i].ImplementationType?.FullName == KeyRingWarmUp)
+            {
+                services.RemoveAt(i);
+            }
+        }
+    }
+
+    internal const string KeyRingWarmUp = "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService";
 
     /// <summary>Maps the pass-through routes, with the gateway's deadline, limit and breaker in YARP's pipeline.</summary>
     public static IEndpointRouteBuilder MapGatewayProxy(this IEndpointRouteBuilder endpoints)

@@ -47,6 +47,42 @@ public sealed class PassThroughTests
         Assert.Equal("c-1", received.Headers["X-Client"]);
     }
 
+    // The gateway drops data protection's start-up warm-up of the key ring (memory for a feature few clusters use):
+    // session affinity must still work, its key ring loaded on the first cookie.
+    [Fact]
+    public async Task Route_SessionAffinity_TheCookieKeepsTheClientOnOneDestination()
+    {
+        await using var first = await TestDownstream.StartAsync((app, d) => app.MapGet("/who", () => "first"));
+        await using var second = await TestDownstream.StartAsync((app, d) => app.MapGet("/who", () => "second"));
+        var config = new GatewayConfig()
+            .Cluster("sticky", ("a", first.BaseAddress), ("b", second.BaseAddress))
+            .LoadBalancing("sticky", "RoundRobin")
+            .Route("sticky", "sticky", "/sticky/{**rest}", configure: r => r["Transforms"] = new JsonArray(new JsonObject { ["PathRemovePrefix"] = "/sticky" }));
+        config.Root["ReverseProxy"]!["Clusters"]!["sticky"]!["SessionAffinity"] = new JsonObject { ["Enabled"] = true, ["AffinityKeyName"] = ".Gateway.Affinity" };
+        Assert.DoesNotContain(ProxyServices(), d => d.ImplementationType?.FullName == Gateway.Proxy.ProxyExtensions.KeyRingWarmUp);
+        await using var gateway = await TestGateway.StartAsync(config);
+
+        var answer = await gateway.GetAsync("/sticky/who");
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var cookie = Assert.Single(answer.Headers.GetValues("Set-Cookie"), c => c.StartsWith(".Gateway.Affinity=", StringComparison.Ordinal)).Split(';')[0];
+        for (var i = 0; i < 4; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/sticky/who", UriKind.Relative));
+            request.Headers.Add("Cookie", cookie);
+            var again = await gateway.SendAsync(request);
+            // Round robin alone would alternate between the two.
+            Assert.Equal(answer.Body, again.Body);
+        }
+    }
+
+    private static Microsoft.Extensions.DependencyInjection.ServiceCollection ProxyServices()
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        Gateway.Proxy.ProxyExtensions.AddGatewayProxy(services, new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        return services;
+    }
+
     [Fact]
     public async Task Route_DownstreamRedirects_ClientGets302AndTheRedirectIsNotFollowed()
     {
