@@ -12,7 +12,7 @@ internal static class AggregateOperation
 
     private const string CompleteHeader = GatewayTraffic.CompleteHeader;
 
-    public static OpenApiOperation Create(OpenApiDocument document, RoutePattern route, AggregateDefinition definition, string budgetHeader, out string path)
+    public static OpenApiOperation Create(OpenApiDocument document, RoutePattern route, AggregateDefinition definition, string budgetHeader, IReadOnlyCollection<string> propagatedHeaders, out string path)
     {
         path = OpenApiPath.From(route, out var routeParameters);
         var parameters = new List<IOpenApiParameter>();
@@ -54,19 +54,34 @@ internal static class AggregateOperation
             Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Minimum = "0" },
         });
 
+        // The client's headers the sources' clusters receive (Gateway:PropagateHeaders and each downstream's own).
+        foreach (var header in propagatedHeaders)
+        {
+            parameters.Add(new OpenApiParameter
+            {
+                Name = header,
+                In = ParameterLocation.Header,
+                Required = false,
+                Description = "Passed on to the sources' downstreams as sent (a value with a control character is refused with 400).",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
+
         var envelope = EnvelopeSchemas.AddEnvelope(document, definition);
         var problem = new OpenApiSchemaReference(EnvelopeSchemas.Problem, document);
         return new OpenApiOperation
         {
             OperationId = definition.Name,
-            Summary = $"Aggregate {definition.Name}",
-            Description = AggregateDescription.For(definition),
+            Summary = definition.Summary ?? $"Aggregate {definition.Name}",
+            Description = definition.Description is { } description
+                ? description + "\n\n" + AggregateDescription.For(definition)
+                : AggregateDescription.For(definition),
             Tags = new HashSet<OpenApiTagReference> { new(Tag, document) },
             Parameters = parameters,
             Responses = new OpenApiResponses
             {
                 ["200"] = Answer("Every required source answered. An optional one that failed is missing from `data`, listed in `errors`, and `X-Aggregate-Complete` is false.", envelope),
-                ["400"] = Refusal("A route or query value the sources need is missing or empty, a value for a path segment is '.' or '..' or holds '/' or '\\', or a header to propagate holds a control character. Problem details name the parameter or header.", problem, retryAfter: false),
+                ["400"] = Refusal("A route or query value the sources need is missing or empty, a value for a path segment is `.` or `..` or holds `/` or `\\`, or a header to propagate holds a control character. Problem details name the parameter or header.", problem, retryAfter: false),
                 ["429"] = Refusal("Too many requests from this client or to this aggregate (`Gateway:RateLimiting`, the aggregate's `RateLimit`); `Retry-After` says when to try again.", problem, retryAfter: true),
                 ["502"] = Answer("A required source failed at the downstream: an error status, no connection, an invalid or too large answer, or a cached dataset not loaded or too stale. The envelope holds what the other sources gave.", envelope),
                 ["503"] = Shed(envelope, problem),

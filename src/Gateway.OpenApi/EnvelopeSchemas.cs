@@ -81,11 +81,16 @@ internal static class EnvelopeSchemas
         var sources = new Dictionary<string, IOpenApiSchema>();
         foreach (var source in definition.Sources)
         {
-            // Any JSON: the source's body, copied byte for byte.
+            // Any JSON: the source's body, copied byte for byte. No type (an object, an array, a string, a number, a
+            // boolean or null), and an example that says so, where Swagger UI would show "string" for a typeless schema
+            // (an empty object is not written: the writer leaves out empty collections).
+#pragma warning disable CS0618 // The document is OpenAPI 3.0, which has one schema example: Examples is 3.1's and is not written.
             data[source.Name] = new OpenApiSchema
             {
-                Description = $"{(source.Required ? "Required" : "Optional")} source `{source.Name}`: its JSON as it answered; absent when it failed.",
+                Description = $"{(source.Required ? "Required" : "Optional")} source `{source.Name}`: its JSON as it answered, any JSON value; absent when it failed.",
+                Example = new System.Text.Json.Nodes.JsonObject { ["…"] = "any JSON value, as the source answered" },
             };
+#pragma warning restore CS0618
             sources[source.Name] = new OpenApiSchemaReference(SourceMeta, document);
         }
 

@@ -25,7 +25,7 @@ internal sealed class GatewayDocumentFilter(EndpointDataSource endpoints, IProxy
             .ToList();
         foreach (var (endpoint, definition) in aggregates)
         {
-            var operation = AggregateOperation.Create(document, endpoint.RoutePattern, definition!, catalog.Options.Deadline.Header, out var path);
+            var operation = AggregateOperation.Create(document, endpoint.RoutePattern, definition!, catalog.Options.Deadline.Header, PropagatedHeaders(definition!), out var path);
             Add(document, path, HttpMethod.Parse(definition!.Method), operation, operationIds);
         }
 
@@ -48,6 +48,21 @@ internal sealed class GatewayDocumentFilter(EndpointDataSource endpoints, IProxy
         {
             document.Tags.Add(new OpenApiTag { Name = ProxyRouteOperations.Tag, Description = "Requests forwarded to one downstream as they are." });
         }
+    }
+
+    /// <summary>The client headers that reach the downstreams of <paramref name="definition"/>'s calls (cached datasets get none).</summary>
+    private SortedSet<string> PropagatedHeaders(AggregateDefinition definition)
+    {
+        var headers = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var source in definition.Sources)
+        {
+            if (source.Kind != SourceKind.CachedData && catalog.Downstreams.TryGet(source.Cluster, out var downstream))
+            {
+                headers.UnionWith(downstream.PropagateHeaders);
+            }
+        }
+
+        return headers;
     }
 
     private static void Add(OpenApiDocument document, string path, HttpMethod method, OpenApiOperation operation, HashSet<string> operationIds)

@@ -45,6 +45,20 @@ public sealed class AggregateBuilder
         return this;
     }
 
+    /// <summary>The operation's summary in the OpenAPI document (default <c>Aggregate {name}</c>).</summary>
+    public AggregateBuilder WithSummary(string summary)
+    {
+        _options = _options with { Summary = summary };
+        return this;
+    }
+
+    /// <summary>What the aggregate is for (Markdown), above the generated account of its sources in the OpenAPI document.</summary>
+    public AggregateBuilder WithDescription(string description)
+    {
+        _options = _options with { Description = description };
+        return this;
+    }
+
     /// <summary>Adds a source calling <paramref name="path"/> on cluster <paramref name="cluster"/>.</summary>
     public AggregateBuilder AddSource(string name, string cluster, string path, bool required = false, TimeSpan? timeout = null)
     {

@@ -211,6 +211,8 @@ internal static class AggregateCompiler
             Name = name,
             Route = options.Route!,
             Method = method,
+            Summary = string.IsNullOrWhiteSpace(options.Summary) ? null : options.Summary.Trim(),
+            Description = string.IsNullOrWhiteSpace(options.Description) ? null : options.Description.Trim(),
             Timeout = timeout,
             MaxParallel = options.MaxParallel,
             FailFast = options.FailFast,

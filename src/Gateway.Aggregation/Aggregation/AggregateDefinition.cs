@@ -19,6 +19,12 @@ internal sealed record AggregateDefinition
 
     public required string Method { get; init; }
 
+    /// <summary>Its summary in the OpenAPI document (<see cref="Configuration.AggregateOptions.Summary"/>); null for the default.</summary>
+    public string? Summary { get; init; }
+
+    /// <summary>Its description in the OpenAPI document (<see cref="Configuration.AggregateOptions.Description"/>); null for none.</summary>
+    public string? Description { get; init; }
+
     /// <summary>The whole request's deadline.</summary>
     public required TimeSpan Timeout { get; init; }
 

@@ -26,6 +26,14 @@ public sealed record AggregateOptions
     /// <value>Defaults to no limit.</value>
     public RateLimitOptions? RateLimit { get; init; }
 
+    /// <summary>One line on what the aggregate answers, the operation's summary in the OpenAPI document and Swagger UI.</summary>
+    /// <value>Defaults to <c>Aggregate {name}</c>.</value>
+    public string? Summary { get; init; }
+
+    /// <summary>What the aggregate is for (Markdown), above the generated account of its sources in the OpenAPI document.</summary>
+    /// <value>Defaults to none.</value>
+    public string? Description { get; init; }
+
     /// <summary>The sources, keyed by the name they get in <c>data</c>.</summary>
     public Dictionary<string, SourceOptions> Sources { get; init; } = [];
 }

@@ -90,6 +90,58 @@ public sealed class OpenApiDocumentTests
         Assert.Equal(["Aggregates", "Pass-through routes"], document["tags"]!.AsArray().Select(t => (string)t!["name"]!).Order(StringComparer.Ordinal));
     }
 
+    // What Swagger UI shows must be true: a summary and description of the aggregate's own (from the configuration or
+    // code), the headers the sources receive as header parameters, a source's data as any JSON (no "string" example),
+    // and a backslash that survives Markdown.
+    [Fact]
+    public async Task Document_SummaryDescriptionHeadersAndData_AsConfiguredAndAnyJson()
+    {
+        var config = new GatewayConfig()
+            .Cluster("users", Nowhere)
+            .Cluster("orders", Nowhere)
+            .Aggregate("dashboard", "/api/dashboard/{userId}", a => a
+                .Source("profile", "users", "/users/{userId}", required: true)
+                .Source("orders", "orders", "/orders/{userId}"));
+        config.Gateway["Aggregates"]!["dashboard"]!["Summary"] = "A user's dashboard";
+        config.Gateway["Aggregates"]!["dashboard"]!["Description"] = "Profile and orders in one call.";
+        config.Gateway["PropagateHeaders"] = new JsonArray("Accept-Language");
+        config.Gateway["Downstreams"] = new JsonObject { ["orders"] = new JsonObject { ["PropagateHeaders"] = new JsonArray("X-Tenant") } };
+        await using var gateway = await TestGateway.StartAsync(config, app => app.MapAggregate("card", "/api/cards/{cardId}", a => a
+            .WithSummary("One card")
+            .WithDescription("The card and its owner.")
+            .AddSource("owner", "users", "/cards/{cardId}", required: true)));
+
+        var answer = await gateway.GetAsync("/openapi/v1.json");
+
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, answer.Body);
+        var document = JsonNode.Parse(answer.Body)!.AsObject();
+        var paths = document["paths"]!.AsObject();
+        var dashboard = Operation(paths, "/api/dashboard/{userId}", "get");
+        Assert.Equal("A user's dashboard", (string?)dashboard["summary"]);
+        Assert.StartsWith("Profile and orders in one call.\n\n", (string)dashboard["description"]!, StringComparison.Ordinal);
+        Assert.Contains("`profile`: **required**", (string)dashboard["description"]!, StringComparison.Ordinal);
+        AssertParameter(dashboard, "Accept-Language", "header", required: false);
+        AssertParameter(dashboard, "X-Tenant", "header", required: false);
+        var card = Operation(paths, "/api/cards/{cardId}", "get");
+        Assert.Equal("One card", (string?)card["summary"]);
+        Assert.StartsWith("The card and its owner.", (string)card["description"]!, StringComparison.Ordinal);
+        // users propagates only the global list.
+        AssertParameter(card, "Accept-Language", "header", required: false);
+        Assert.DoesNotContain(card["parameters"]!.AsArray(), p => (string?)p!["name"] == "X-Tenant");
+
+        var data = Resolve(document, dashboard["responses"]!["200"]!["content"]!["application/json"]!["schema"]!)["properties"]!["data"]!;
+        foreach (var source in new[] { "profile", "orders" })
+        {
+            var schema = data["properties"]![source]!.AsObject();
+            Assert.False(schema.ContainsKey("type"), schema.ToJsonString());
+            Assert.IsType<JsonObject>(schema["example"]);
+            Assert.Contains("any JSON value", (string)schema["description"]!, StringComparison.Ordinal);
+        }
+
+        // In a Markdown code span a backslash is itself; outside one it escapes the next character and vanishes.
+        Assert.Contains("`\\`", (string)dashboard["responses"]!["400"]!["description"]!, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Document_RouteWithoutMethods_ListsTheCommonMethodsWithABodyWhereOneIsSent()
     {
