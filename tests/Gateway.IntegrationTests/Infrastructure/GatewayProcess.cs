@@ -48,10 +48,14 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts the gateway; <paramref name="environment"/> entries with a null value are removed.</summary>
-    public static GatewayProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <summary>
+    /// Starts the gateway (or another built app of the repository, <paramref name="dll"/>); <paramref name="environment"/>
+    /// entries with a null value are removed.
+    /// </summary>
+    public static GatewayProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, string? dll = null)
     {
-        Assert.True(File.Exists(GatewayDll), $"{GatewayDll} not found: the test project must reference src/Gateway");
+        dll ??= GatewayDll;
+        Assert.True(File.Exists(dll), $"{dll} not found: the test project must reference its project");
         var startInfo = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             RedirectStandardOutput = true,
@@ -59,7 +63,7 @@ public sealed partial class GatewayProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
-        startInfo.ArgumentList.Add(GatewayDll);
+        startInfo.ArgumentList.Add(dll);
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
