@@ -36,6 +36,16 @@ internal static class ProxyExtensions
                 return ValueTask.CompletedTask;
             }));
         WithoutKeyRingWarmUp(services);
+        // YARP's forwarder writes "Proxying to <address>" and the response's status at Information for every proxied
+        // request (at a gateway's rate most of the log, with the destination's address) and every failure at Warning
+        // with its exception (a stack trace and the address, per request); the route guard logs failures as the gateway
+        // logs a failing source, throttled. Error and above only, unless the Logging section names this very category:
+        // this rule goes first, so a rule of the same category from the configuration comes later and wins (a broader
+        // one, such as "Yarp", does not).
+        services.Configure<LoggerFilterOptions>(o => o.Rules.Insert(0, new LoggerFilterRule(null, ForwarderCategory, LogLevel.Error, null)));
+        services.TryAddSingleton(sp => new RouteFailureLog(
+            sp.GetRequiredService<ILogger<RouteFailureLog>>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Aggregation.AggregationCatalog>().Options.Logging.FailureLogInterval));
         services.TryAddSingleton<Downstream.CallTransports>();
         services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>());
         services.TryAddSingleton(sp => new RouteGuardSettings(
@@ -59,6 +69,9 @@ internal static class ProxyExtensions
             }
         }
     }
+
+    /// <summary>YARP's forwarder, whose per-request failure lines the gateway replaces with its own (<see cref="RouteFailureLog"/>).</summary>
+    internal const string ForwarderCategory = "Yarp.ReverseProxy.Forwarder.HttpForwarder";
 
     internal const string KeyRingWarmUp = "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService";
 

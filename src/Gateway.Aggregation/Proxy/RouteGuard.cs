@@ -13,7 +13,7 @@ namespace Gateway.Proxy;
 /// and its circuit breaker, the same one aggregate calls go through. Retries and hedging are not applied:
 /// a proxied body streams and cannot be sent twice.
 /// </summary>
-internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalog, TimeProvider timeProvider)
+internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalog, RouteFailureLog failures, TimeProvider timeProvider)
 {
     private readonly string _budgetHeader = catalog.Options.Deadline.Header;
     private readonly TimeSpan _minBudget = catalog.Options.Deadline.MinBudget;
@@ -92,9 +92,15 @@ internal sealed class RouteGuard(RequestDelegate next, AggregationCatalog catalo
         {
             // Our deadline cancels RequestAborted, so YARP takes it for the client leaving and answers 400 (or
             // 502 when the cancellation reached it another way): whatever it reported, the deadline passed.
-            if (timer?.Passed == true && !context.Response.HasStarted && context.Features.Get<IForwarderErrorFeature>() is not null)
+            var error = context.Features.Get<IForwarderErrorFeature>();
+            if (timer?.Passed == true && !context.Response.HasStarted && error is not null)
             {
                 context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+            }
+
+            if (downstream is not null && (error is not null || timer?.Passed == true))
+            {
+                failures.Report(context.GetReverseProxyFeature().Route.Config.RouteId, downstream, error?.Error, timer?.Passed == true);
             }
 
             if (timer is not null)

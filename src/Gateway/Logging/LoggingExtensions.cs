@@ -2,9 +2,6 @@ namespace Gateway.Logging;
 
 internal static class LoggingExtensions
 {
-    /// <summary>YARP's forwarder: two Information lines per proxied request, the first with the destination's full address.</summary>
-    internal const string ForwarderCategory = "Yarp.ReverseProxy.Forwarder.HttpForwarder";
-
     /// <summary>
     /// <c>Gateway:Logging:Json</c> true switches the console to one JSON object per line, with scopes (the request
     /// id, ASP.NET Core's trace and span ids) and UTC timestamps. A value that is not a boolean leaves the plain
@@ -26,13 +23,6 @@ internal static class LoggingExtensions
         {
             builder.Logging.AddSimpleConsole(options => options.IncludeScopes = true);
         }
-
-        // YARP's default writes "Proxying to <address>" and "Received HTTP/1.1 response 200" at Information for every
-        // proxied request: at a gateway's rate that is most of the log, and it prints the destination's address. Warning
-        // unless the configuration names this very category (its rule comes later, so it wins; a broader one, such as
-        // "Yarp", does not).
-        builder.Services.Configure<LoggerFilterOptions>(options =>
-            options.Rules.Insert(0, new LoggerFilterRule(null, ForwarderCategory, LogLevel.Warning, null)));
 
         return builder;
     }

@@ -8,9 +8,10 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.IntegrationTests.Logging;
 
 /// <summary>
-/// YARP's forwarder writes two Information lines per proxied request, one with the destination's whole address; the
-/// gateway keeps them at Warning even when the rest of the log is at Information, unless the configuration names
-/// that category itself.
+/// YARP's forwarder writes two Information lines per proxied request, one with the destination's whole address, and a
+/// Warning with a stack trace per failed one; the gateway keeps them out (Error and above) even when the rest of the
+/// log is at Information, unless the configuration names that category itself, and logs a failing route as it logs a
+/// failing source: one line per interval, no address, no stack trace.
 /// </summary>
 public sealed class ProxyLogTests
 {
@@ -42,6 +43,31 @@ public sealed class ProxyLogTests
         await ProxyTwiceAsync(gateway);
 
         Assert.Contains(gateway.Log, e => e.Category == Forwarder && e.Level == LogLevel.Information);
+    }
+
+    [Fact]
+    public async Task Route_DownstreamDown_OneThrottledLineWithoutAddressOrStackTrace()
+    {
+        using var dead = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        dead.Start();
+        var address = new Uri($"http://127.0.0.1:{((IPEndPoint)dead.LocalEndpoint).Port}/");
+        dead.Stop();
+        var config = new GatewayConfig().Cluster("shop", address).PrefixRoute("shop", "shop", "/shop");
+        config.Root["Logging"]!["LogLevel"] = new JsonObject { ["Default"] = "Information" };
+        await using var gateway = await TestGateway.StartAsync(config);
+
+        for (var i = 0; i < 3; i++)
+        {
+            var answer = await gateway.GetAsync($"/shop/items/{i}");
+            Assert.Equal(HttpStatusCode.BadGateway, answer.StatusCode);
+        }
+
+        var line = Assert.Single(gateway.Log, e => e.Category == "Gateway.Proxy.RouteFailureLog");
+        Assert.Equal(LogLevel.Warning, line.Level);
+        Assert.Contains("Route shop to downstream 'shop' failed with unavailable", line.Message, StringComparison.Ordinal);
+        Assert.Null(line.Exception);
+        Assert.DoesNotContain(gateway.Log, e => e.Category == Forwarder);
+        Assert.DoesNotContain(gateway.Log, e => e.Message.Contains(address.Authority, StringComparison.Ordinal) || e.Exception is not null);
     }
 
     private static Task<TestDownstream> StartDownstreamAsync() =>
