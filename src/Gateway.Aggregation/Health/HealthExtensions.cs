@@ -23,6 +23,11 @@ internal static class HealthExtensions
     public static IServiceCollection AddGatewayHealth(this IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IReservedEndpoints, Probes>());
+        services.TryAddSingleton<ReadinessLog>();
+        // ASP.NET Core's health-check service writes an Error (three lines) per failing check per probe; readiness is
+        // logged once per change instead (ReadinessLog). First in the rules, so that the same category in the Logging
+        // section still decides.
+        services.Configure<LoggerFilterOptions>(o => o.Rules.Insert(0, new LoggerFilterRule(null, HealthCheckServiceCategory, LogLevel.Critical, null)));
         services.AddHealthChecks()
             .AddCheck<ConfigurationReadinessCheck>("configuration", tags: [ReadyTag])
             .AddCheck<ClusterAvailabilityCheck>("clusters", tags: [ReadyTag]);
@@ -39,11 +44,22 @@ internal static class HealthExtensions
         endpoints.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponseWriter.WriteAsync })
             .DisableRateLimiting()
             .ExcludeFromDescription();
-        endpoints.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = HealthResponseWriter.WriteAsync })
+        var readiness = endpoints.ServiceProvider.GetRequiredService<ReadinessLog>();
+        endpoints.MapHealthChecks(ReadyPath, new HealthCheckOptions
+            {
+                Predicate = c => c.Tags.Contains(ReadyTag),
+                ResponseWriter = (context, report) =>
+                {
+                    readiness.Observe(report);
+                    return HealthResponseWriter.WriteAsync(context, report);
+                },
+            })
             .DisableRateLimiting()
             .ExcludeFromDescription();
         return endpoints;
     }
+
+    internal const string HealthCheckServiceCategory = "Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService";
 
     internal sealed class Probes : IReservedEndpoints
     {
