@@ -123,6 +123,22 @@ public sealed class StartupTests : IDisposable
         AssertRefused(run, "missing.json");
     }
 
+    // The shipped demo points its clusters at its own demo server once that listens: one configuration change, not
+    // one per configuration provider (five of YARP's "Loading proxy data from config." lines, then).
+    [Fact]
+    public async Task Start_Demo_YarpLoadsItsConfigurationTwiceAtMost()
+    {
+        await using var gateway = GatewayProcess.Start(["--urls", "http://127.0.0.1:0"]);
+        var address = await gateway.WaitUntilListeningAsync(TimeSpan.FromSeconds(30));
+        using var http = new HttpClient { BaseAddress = address };
+        // Answered through the demo clusters: their addresses have been applied by now.
+        using var answer = await http.GetAsync(new Uri("/api/users/1", UriKind.Relative));
+        Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode);
+
+        var loads = gateway.StandardOutput.Split('\n').Count(l => l.Contains("Loading proxy data from config.", StringComparison.Ordinal));
+        Assert.InRange(loads, 1, 2);
+    }
+
     [Fact]
     public async Task Start_ConfigFileIsNotJson_ExitsNonZeroNamingTheFile()
     {

@@ -13,14 +13,16 @@ internal static class DemoDownstreams
     /// When <c>Demo:Enabled</c> is true, the demo services also run on a loopback port of their own
     /// (<see cref="DemoServer"/>), and the demo clusters point there.
     /// </summary>
-    public static IServiceCollection AddDemoDownstreams(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddDemoDownstreams(this IServiceCollection services, ConfigurationManager configuration)
     {
         if (configuration.GetValue("Demo:Enabled", false))
         {
             services.AddSingleton<DemoServer>();
             services.AddHostedService(sp => sp.GetRequiredService<DemoServer>());
-            services.AddSingleton<DemoSelfAddress>();
-            services.AddSingleton<Yarp.ReverseProxy.Configuration.IProxyConfigFilter>(sp => sp.GetRequiredService<DemoSelfAddress>());
+            // The last configuration source: its addresses win over every file, variable and argument.
+            var overrides = new DemoSelfAddress.Overrides();
+            configuration.Sources.Add(overrides);
+            services.AddSingleton(sp => new DemoSelfAddress(sp.GetRequiredService<DemoServer>(), sp.GetRequiredService<IConfiguration>(), overrides));
             services.AddHostedService(sp =>
             {
                 var self = sp.GetRequiredService<DemoSelfAddress>();

@@ -1,36 +1,17 @@
-using Yarp.ReverseProxy.Configuration;
-
 namespace Gateway.Demo;
 
 /// <summary>
 /// Points the demo clusters (those with <c>Metadata:DemoSelf</c> = <c>true</c>) at the address the demo services
 /// actually listen on (<see cref="DemoServer"/>'s loopback port), whatever <c>--urls</c> says. The address is known
-/// once the host has started; then the configuration is reloaded and YARP applies the new destinations.
+/// once the host has started; then this configuration source, the last one, gets the clusters' destination addresses
+/// and raises one change, which YARP applies as a reload: YARP's "Loading proxy data from config." twice at start, its
+/// first load and this one. (Reloading the whole configuration instead raised one change per provider: five lines.)
 /// </summary>
-internal sealed class DemoSelfAddress(DemoServer demo, IConfiguration configuration) : IProxyConfigFilter, IHostedService
+internal sealed class DemoSelfAddress(DemoServer demo, IConfiguration configuration, DemoSelfAddress.Overrides source) : IHostedService
 {
     public const string MetadataKey = "DemoSelf";
 
-    private volatile Uri? _self;
     private CancellationTokenRegistration _started;
-
-    public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken cancel)
-    {
-        if (_self is not { } self || cluster.Metadata?.TryGetValue(MetadataKey, out var flag) != true || !bool.TryParse(flag, out var on) || !on || cluster.Destinations is null)
-        {
-            return ValueTask.FromResult(cluster);
-        }
-
-        var destinations = cluster.Destinations.ToDictionary(
-            d => d.Key,
-            d => Uri.TryCreate(d.Value.Address, UriKind.Absolute, out var address)
-                ? d.Value with { Address = new UriBuilder(address) { Scheme = self.Scheme, Host = self.Host, Port = self.Port }.Uri.ToString() }
-                : d.Value,
-            StringComparer.OrdinalIgnoreCase);
-        return ValueTask.FromResult(cluster with { Destinations = destinations });
-    }
-
-    public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel) => ValueTask.FromResult(route);
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -39,15 +20,43 @@ internal sealed class DemoSelfAddress(DemoServer demo, IConfiguration configurat
     /// <summary>Called once the host has started (the demo server listens by then): takes its address and reloads.</summary>
     public void OnStarted()
     {
-        if (demo.Address is not { } address)
+        if (demo.Address is not { } self)
         {
             return;
         }
 
-        _self = address;
-        (configuration as IConfigurationRoot)?.Reload();
+        var addresses = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var cluster in configuration.GetSection("ReverseProxy:Clusters").GetChildren())
+        {
+            if (!bool.TryParse(cluster[$"Metadata:{MetadataKey}"], out var on) || !on)
+            {
+                continue;
+            }
+
+            foreach (var destination in cluster.GetSection("Destinations").GetChildren())
+            {
+                if (Uri.TryCreate(destination["Address"], UriKind.Absolute, out var address))
+                {
+                    addresses[$"{destination.Path}:Address"] = new UriBuilder(address) { Scheme = self.Scheme, Host = self.Host, Port = self.Port }.Uri.ToString();
+                }
+            }
+        }
+
+        source.Set(addresses);
     }
 
     internal void Register(IHostApplicationLifetime lifetime) =>
         _started = lifetime.ApplicationStarted.Register(static s => ((DemoSelfAddress)s!).OnStarted(), this);
+
+    /// <summary>A configuration source of its own, added last, so that its keys win and its one change is the only one.</summary>
+    internal sealed class Overrides : ConfigurationProvider, IConfigurationSource
+    {
+        public IConfigurationProvider Build(IConfigurationBuilder builder) => this;
+
+        public void Set(Dictionary<string, string?> data)
+        {
+            Data = data;
+            OnReload();
+        }
+    }
 }
