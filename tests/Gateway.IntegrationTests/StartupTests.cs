@@ -85,6 +85,38 @@ public sealed class StartupTests : IDisposable
         var run = await RunWithConfigFileAsync(config);
 
         AssertRefused(run, "Gateway:Aggregates:agg:Sources:profile:Requried");
+        Assert.Contains("did you mean 'Required'?", run.StandardError, StringComparison.Ordinal);
+    }
+
+    // YARP's binder ignores keys it does not know: the cluster would run on the default policy, without destinations.
+    [Fact]
+    public async Task Start_UnknownKeysUnderReverseProxy_ExitsWith2NamingEachWithItsNearMiss()
+    {
+        var config = ValidConfig().Route("files", "users", "/files/{**rest}");
+        var cluster = config.Root["ReverseProxy"]!["Clusters"]!["users"]!.AsObject();
+        cluster["LoadBalancingPolcy"] = "RoundRobin";
+        cluster["Destination"] = new JsonObject();
+        config.Root["ReverseProxy"]!["Routes"]!["files"]!["Match"]!["Hedaers"] = new JsonArray();
+
+        var run = await RunWithConfigFileAsync(config);
+
+        Assert.Equal(2, run.ExitCode);
+        AssertRefused(run, "ReverseProxy:Clusters:users:LoadBalancingPolcy: unknown setting 'LoadBalancingPolcy'; did you mean 'LoadBalancingPolicy'?");
+        Assert.Contains("ReverseProxy:Clusters:users:Destination: unknown setting 'Destination'; did you mean 'Destinations'?", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("ReverseProxy:Routes:files:Match:Hedaers: unknown setting 'Hedaers'; did you mean 'Headers'?", run.StandardError, StringComparison.Ordinal);
+    }
+
+    // YARP validates policy names and the like when the routes are mapped, and would crash there with a stack trace.
+    [Fact]
+    public async Task Start_UnknownLoadBalancingPolicy_ExitsWith2NamingTheClusterAndTheNearMiss()
+    {
+        var config = ValidConfig().LoadBalancing("users", "RoundRobbin");
+
+        var run = await RunWithConfigFileAsync(config);
+
+        Assert.Equal(2, run.ExitCode);
+        AssertRefused(run, "ReverseProxy:Clusters:users: No matching ILoadBalancingPolicy found for the load balancing policy 'RoundRobbin'");
+        Assert.Contains("did you mean 'RoundRobin'?", run.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -143,11 +175,13 @@ public sealed class StartupTests : IDisposable
     public async Task Start_ConfigFileIsNotJson_ExitsNonZeroNamingTheFile()
     {
         var path = Path.Combine(_folder, "broken.json");
-        await File.WriteAllTextAsync(path, "{ \"Gateway\": { ");
+        await File.WriteAllTextAsync(path, "{\n  \"Gateway\": {\n    \"Aggregates\": {}\n  ]\n}\n");
 
         var run = await GatewayProcess.RunToExitAsync(["--config", path, "--urls", "http://127.0.0.1:0"]);
 
         AssertRefused(run, "broken.json");
+        // Counted as editors count, from 1: the ']' is on line 4, in column 3.
+        Assert.Contains("is not valid JSON at line 4, column 3: ']' is invalid without a matching open", run.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

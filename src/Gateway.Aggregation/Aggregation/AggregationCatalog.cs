@@ -13,6 +13,7 @@ namespace Gateway.Aggregation;
 internal sealed class AggregationCatalog
 {
     private readonly List<string> _errors = [];
+    private Action<List<string>>? _deferredCheck;
 
     private readonly EndpointClaims _claims = new();
     private int _mapped;
@@ -29,13 +30,19 @@ internal sealed class AggregationCatalog
     /// <param name="timeProvider">The clock of every timeout and limit.</param>
     /// <param name="reserved">The features' own endpoints (<see cref="IReservedEndpoints"/>), which aggregates may not take.</param>
     /// <param name="checks">Checks of configuration outside the section (the host's), reported with the engine's own.</param>
+    /// <param name="deferredCheck">
+    /// A check that needs services which themselves need this catalog (YARP's validator, whose policies read the
+    /// gateway's options): run once, when <see cref="ThrowIfInvalid"/> is first called.
+    /// </param>
     public AggregationCatalog(
         IConfigurationSection gateway,
         Func<List<string>, ProxyDeclarations> proxy,
         TimeProvider timeProvider,
         IEnumerable<IReservedEndpoints>? reserved = null,
-        IEnumerable<IConfigurationCheck>? checks = null)
+        IEnumerable<IConfigurationCheck>? checks = null,
+        Action<List<string>>? deferredCheck = null)
     {
+        _deferredCheck = deferredCheck;
         // Bound from the checked copy: a value the binder cannot convert would fail the whole section.
         var normalized = ConfigurationShape.Check(gateway, typeof(GatewayOptions), _errors);
         var section = new ConfigurationBuilder().AddInMemoryCollection(normalized).Build().GetSection(gateway.Path);
@@ -107,6 +114,14 @@ internal sealed class AggregationCatalog
     /// <summary>Throws when the configuration had any problem, naming every offending key.</summary>
     public void ThrowIfInvalid()
     {
+        if (Interlocked.Exchange(ref _deferredCheck, null) is { } deferred)
+        {
+            lock (_errors)
+            {
+                deferred(_errors);
+            }
+        }
+
         if (_errors.Count > 0)
         {
             throw new GatewayConfigurationException(_errors);

@@ -25,7 +25,12 @@ internal static class AggregationExtensions
             errors => ProxyDeclarations.FromProviders(sp.GetServices<IProxyConfigProvider>(), errors),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetServices<IReservedEndpoints>(),
-            sp.GetServices<IConfigurationCheck>()));
+            sp.GetServices<IConfigurationCheck>(),
+            errors => ProxyDeclarations.Validate(
+                sp.GetServices<IProxyConfigProvider>(),
+                sp.GetService<IConfigValidator>(),
+                [.. sp.GetServices<Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy>().Select(p => p.Name)],
+                errors)));
         // Not ApplicationStopping: requests in flight get the drain (Gateway:Shutdown:DrainTimeout) first.
         services.AddShutdownDrain();
         // The validated options, for the features that need no more of the catalog (shutdown, diagnostics, caching): the

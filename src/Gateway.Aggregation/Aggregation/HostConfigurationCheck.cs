@@ -4,8 +4,9 @@ using Gateway.Limits;
 namespace Gateway.Aggregation;
 
 /// <summary>
-/// What the gateway's own host checks besides the <c>Gateway</c> section: YARP's durations and Kestrel's limits in
-/// the file, which YARP and Kestrel would otherwise refuse with a stack trace. Not registered when the engine is
+/// What the gateway's own host checks besides the <c>Gateway</c> section: misspelt section names, unknown keys under
+/// <c>ReverseProxy</c> (which YARP ignores), YARP's durations and Kestrel's limits in the file, which YARP and Kestrel
+/// would otherwise refuse with a stack trace. Not registered when the engine is
 /// embedded: the app's configuration is the app's.
 /// </summary>
 internal sealed class HostConfigurationCheck(IConfiguration configuration) : IConfigurationCheck
@@ -17,6 +18,7 @@ internal sealed class HostConfigurationCheck(IConfiguration configuration) : ICo
     {
         CheckSectionNames(errors);
         ConfigurationShape.CheckProxyTimeSpans(configuration, errors);
+        ProxyShape.Check(configuration.GetSection("ReverseProxy"), errors);
         KestrelLimits.Check(configuration, errors);
     }
 
@@ -30,36 +32,10 @@ internal sealed class HostConfigurationCheck(IConfiguration configuration) : ICo
                 continue;
             }
 
-            if (Sections.FirstOrDefault(s => Distance(s, section.Key) <= 2) is { } meant)
+            if (NearMiss.Closest(section.Key, Sections) is { } meant)
             {
                 errors.Add($"{section.Key}: unknown section '{section.Key}'; did you mean '{meant}'?");
             }
         }
-    }
-
-    // Levenshtein distance, case-insensitive; the names are short.
-    private static int Distance(string a, string b)
-    {
-        a = a.ToUpperInvariant();
-        b = b.ToUpperInvariant();
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
     }
 }

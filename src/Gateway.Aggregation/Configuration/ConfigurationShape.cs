@@ -102,7 +102,7 @@ internal static class ConfigurationShape
             var property = optionsType.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
             if (property is null)
             {
-                errors.Add($"{child.Path}: unknown setting '{child.Key}' (known: {Known(optionsType)})");
+                errors.Add($"{child.Path}: unknown setting '{child.Key}'{NearMiss.Suggestion(child.Key, optionsType.GetProperties().Select(p => p.Name))} (known: {Known(optionsType)})");
                 continue;
             }
 

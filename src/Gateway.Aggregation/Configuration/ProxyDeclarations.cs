@@ -67,6 +67,58 @@ internal sealed class ProxyDeclarations
         return new(clusters, routes);
     }
 
+    /// <summary>
+    /// Each route and cluster through YARP's own validation (policy names, addresses, HTTP versions), every failure named
+    /// by its key in <paramref name="errors"/>: YARP would otherwise refuse them when the routes are mapped, with a stack
+    /// trace. A provider that could not be read was reported by <see cref="FromProviders"/>.
+    /// </summary>
+    public static void Validate(IEnumerable<IProxyConfigProvider> providers, IConfigValidator? validator, IReadOnlyCollection<string> balancingPolicies, List<string> errors)
+    {
+        if (validator is null)
+        {
+            return;
+        }
+
+        foreach (var provider in providers)
+        {
+            IProxyConfig config;
+            try
+            {
+                config = provider.GetConfig();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException)
+            {
+                continue;
+            }
+
+            foreach (var cluster in config.Clusters)
+            {
+                // A near miss of a policy name gets a suggestion; YARP's message names the value.
+                var suggestion = cluster.LoadBalancingPolicy is { } policy && !balancingPolicies.Contains(policy, StringComparer.OrdinalIgnoreCase)
+                    ? NearMiss.Suggestion(policy, balancingPolicies)
+                    : "";
+                Report(validator.ValidateClusterAsync(cluster), $"ReverseProxy:Clusters:{cluster.ClusterId}", suggestion, errors);
+            }
+
+            foreach (var route in config.Routes)
+            {
+                Report(validator.ValidateRouteAsync(route), $"ReverseProxy:Routes:{route.RouteId}", "", errors);
+            }
+        }
+    }
+
+    private static void Report(ValueTask<IList<Exception>> validation, string key, string suggestion, List<string> errors)
+    {
+        // At start, once: YARP's own first load of the same configuration waits for the same validation the same way.
+#pragma warning disable VSTHRD002
+        var failures = validation.IsCompletedSuccessfully ? validation.Result : validation.AsTask().GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
+        foreach (var failure in failures)
+        {
+            errors.Add($"{key}: {failure.Message.TrimEnd('.')}{suggestion}");
+        }
+    }
+
     /// <summary>Read from a <c>ReverseProxy</c> section as YARP's configuration provider would; a value the binder cannot convert adds its reason to <paramref name="errors"/>.</summary>
     public static ProxyDeclarations FromSection(IConfigurationSection reverseProxy, List<string> errors)
     {

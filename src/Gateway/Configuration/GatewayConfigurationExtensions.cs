@@ -51,11 +51,26 @@ internal static class GatewayConfigurationExtensions
         }
         catch (InvalidDataException ex)
         {
-            throw new GatewayConfigurationException($"{origin}: configuration file '{path}' is not valid JSON: {ex.GetBaseException().Message}", ex);
+            throw new GatewayConfigurationException($"{origin}: configuration file '{path}' is not valid JSON{Where(ex)}", ex);
         }
 
         // YARP reads its own TimeSpans with TimeSpan.Parse: Go-style durations are rewritten for it.
         configuration.AddInMemoryCollection([new(FileKey, path), .. ConfigurationShape.ProxyDurationOverrides(configuration).ToList()]);
         return builder;
+    }
+
+    /// <summary>
+    /// Where the JSON went wrong, as editors count (line and column from 1; System.Text.Json counts both from 0 and
+    /// writes them after its message), and what: <c> at line 4, column 3: ']' is invalid without a matching open</c>.
+    /// </summary>
+    internal static string Where(Exception exception)
+    {
+        var root = exception.GetBaseException();
+        var message = root.Message;
+        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        var what = (cut >= 0 ? message[..cut] : message).TrimEnd().TrimEnd('.');
+        return root is System.Text.Json.JsonException { LineNumber: { } line, BytePositionInLine: { } column }
+            ? $" at line {line + 1}, column {column + 1}: {what}"
+            : $": {what}";
     }
 }

@@ -55,7 +55,7 @@ public sealed class ConfigurationShapeTests
 
         Assert.Equal(
             [
-                "S:Retry:Backof: unknown setting 'Backof' (known: Delay, Backoff, Pauses)",
+                "S:Retry:Backof: unknown setting 'Backof'; did you mean 'Backoff'? (known: Delay, Backoff, Pauses)",
                 "S:Retry:Delay: '2' is a bare number; write a duration such as \"2s\", \"500ms\" or \"00:00:02\"",
                 "S:Retry:Pauses:1: 'soon' is not a duration; write one such as \"2s\", \"500ms\" or \"00:00:02\"",
             ],
