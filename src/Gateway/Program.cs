@@ -1,6 +1,11 @@
 using Gateway;
 using Gateway.Configuration;
 
+if (args.Contains(CheckCommand.Flag))
+{
+    return CheckCommand.Run(args, Console.Out, Console.Error);
+}
+
 try
 {
     GatewayHost.Build(args).Run();

@@ -106,6 +106,37 @@ public sealed class StartupTests : IDisposable
         Assert.Contains("ReverseProxy:Routes:files:Match:Hedaers: unknown setting 'Hedaers'; did you mean 'Headers'?", run.StandardError, StringComparison.Ordinal);
     }
 
+    // --check: validated as a start would, the summary printed, exit 0, and no server started.
+    [Fact]
+    public async Task Check_ValidFile_Exits0WithASummaryWithoutListening()
+    {
+        var path = Path.Combine(_folder, "valid.json");
+        await File.WriteAllTextAsync(path, ValidConfig().Route("files", "users", "/files/{**rest}").ToJson());
+
+        var run = await GatewayProcess.RunToExitAsync(["--check", "--config", path]);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains($"{path} is valid. It would serve:", run.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("GET /agg/{id}  agg: profile (required)", run.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("/files/{**rest}  files -> users", run.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Now listening", run.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal("", run.StandardError.Trim());
+    }
+
+    [Fact]
+    public async Task Check_InvalidFile_Exits2NamingTheProblemsWithoutListening()
+    {
+        var config = ValidConfig().LoadBalancing("users", "RoundRobbin");
+        var path = Path.Combine(_folder, "invalid.json");
+        await File.WriteAllTextAsync(path, config.ToJson());
+
+        var run = await GatewayProcess.RunToExitAsync(["--check", "--config", path]);
+
+        Assert.Equal(2, run.ExitCode);
+        AssertRefused(run, "ReverseProxy:Clusters:users: No matching ILoadBalancingPolicy");
+        Assert.DoesNotContain("Now listening", run.StandardOutput, StringComparison.Ordinal);
+    }
+
     // YARP validates policy names and the like when the routes are mapped, and would crash there with a stack trace.
     [Fact]
     public async Task Start_UnknownLoadBalancingPolicy_ExitsWith2NamingTheClusterAndTheNearMiss()

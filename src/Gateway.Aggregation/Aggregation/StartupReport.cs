@@ -13,6 +13,14 @@ internal sealed class StartupReport(AggregationCatalog catalog, IConfiguration c
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        var file = Check();
+        Log.ConfigurationLoaded(logger, file ?? "(the app's configuration)", catalog.Downstreams.Count, catalog.RouteCount, catalog.MappedCount);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>What start-up refuses once everything is mapped (throws <see cref="GatewayConfigurationException"/>); returns the file read, if any.</summary>
+    public string? Check()
+    {
         if (catalog.MappedCount > 0 && catalog.Downstreams.Count > 0 && !proxyState.GetClusters().Any())
         {
             // YARP loads its configuration when its endpoints are mapped: without that every call finds no destination.
@@ -30,8 +38,7 @@ internal sealed class StartupReport(AggregationCatalog catalog, IConfiguration c
             throw new GatewayConfigurationException($"{file}: nothing to serve: declare aggregates under Gateway:Aggregates or pass-through routes under ReverseProxy:Routes");
         }
 
-        Log.ConfigurationLoaded(logger, file ?? "(the app's configuration)", catalog.Downstreams.Count, catalog.RouteCount, catalog.MappedCount);
-        return Task.CompletedTask;
+        return file;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
