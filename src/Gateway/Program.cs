@@ -1,6 +1,12 @@
 using Gateway;
 using Gateway.Configuration;
 
+if (args.Contains(ConfigurationSchema.Flag))
+{
+    Console.Write(ConfigurationSchema.Serialize());
+    return 0;
+}
+
 if (args.Contains(CheckCommand.Flag))
 {
     return CheckCommand.Run(args, Console.Out, Console.Error);
