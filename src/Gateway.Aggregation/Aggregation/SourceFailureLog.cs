@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Gateway.Logging;
 using Gateway.Model;
@@ -14,8 +13,7 @@ namespace Gateway.Aggregation;
 /// </summary>
 internal sealed class SourceFailureLog(ILogger logger, TimeProvider timeProvider, TimeSpan interval)
 {
-    private readonly ConcurrentDictionary<(string Aggregate, string Source), LogThrottle> _throttles = new();
-    private readonly Func<(string, string), LogThrottle> _create = _ => new LogThrottle(timeProvider, interval);
+    private readonly KeyedLogThrottle<(string Aggregate, string Source)> _throttles = new(timeProvider, interval);
 
     public void Report(string aggregate, SourceDefinition source, SourceResult result)
     {
@@ -28,7 +26,7 @@ internal sealed class SourceFailureLog(ILogger logger, TimeProvider timeProvider
         // A cancellation (Debug, opt-in) neither waits for the throttle nor uses it up: it would hold back the next
         // real failure of that source.
         var suppressed = 0;
-        if (level == LogLevel.Debug || _throttles.GetOrAdd((aggregate, source.Name), _create).TryEnter(out suppressed))
+        if (level == LogLevel.Debug || _throttles.TryEnter((aggregate, source.Name), out suppressed))
         {
             var traceId = Activity.Current is { } activity ? activity.TraceId.ToHexString() : "";
             Log.SourceFailed(logger, level, aggregate, source.Name, source.Required, result.Outcome.ToName(), result.Message ?? "", traceId, suppressed);

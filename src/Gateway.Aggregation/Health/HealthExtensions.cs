@@ -46,14 +46,14 @@ internal static class HealthExtensions
             .ExcludeFromDescription();
         var readiness = endpoints.ServiceProvider.GetRequiredService<ReadinessLog>();
         endpoints.MapHealthChecks(ReadyPath, new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains(ReadyTag),
+            ResponseWriter = (context, report) =>
             {
-                Predicate = c => c.Tags.Contains(ReadyTag),
-                ResponseWriter = (context, report) =>
-                {
-                    readiness.Observe(report);
-                    return HealthResponseWriter.WriteAsync(context, report);
-                },
-            })
+                readiness.Observe(report);
+                return HealthResponseWriter.WriteAsync(context, report);
+            },
+        })
             .DisableRateLimiting()
             .ExcludeFromDescription();
         return endpoints;

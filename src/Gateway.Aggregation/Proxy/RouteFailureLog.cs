@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Gateway.Downstream;
 using Gateway.Logging;
@@ -15,8 +14,7 @@ namespace Gateway.Proxy;
 /// </summary>
 internal sealed partial class RouteFailureLog(ILogger<RouteFailureLog> logger, TimeProvider timeProvider, TimeSpan interval)
 {
-    private readonly ConcurrentDictionary<string, LogThrottle> _throttles = new(StringComparer.Ordinal);
-    private readonly Func<string, LogThrottle> _create = _ => new LogThrottle(timeProvider, interval);
+    private readonly KeyedLogThrottle<string> _throttles = new(timeProvider, interval);
 
     /// <summary>Says what became of a proxied request that failed: <paramref name="error"/> from YARP, or the route's deadline passing.</summary>
     public void Report(string route, DownstreamService downstream, ForwarderError? error, bool deadlinePassed)
@@ -40,7 +38,7 @@ internal sealed partial class RouteFailureLog(ILogger<RouteFailureLog> logger, T
         }
 
         var suppressed = 0;
-        if (level == LogLevel.Debug || _throttles.GetOrAdd(route, _create).TryEnter(out suppressed))
+        if (level == LogLevel.Debug || _throttles.TryEnter(route, out suppressed))
         {
             var traceId = Activity.Current is { } activity ? activity.TraceId.ToHexString() : "";
             RouteFailed(logger, level, route, downstream.Id, kind, reason, traceId, suppressed);

@@ -16,8 +16,6 @@ namespace Gateway.IntegrationTests.AppHost;
 /// </summary>
 public sealed class AppHostTests
 {
-    private static readonly string ChromiumPath = Environment.GetEnvironmentVariable("GATEWAY_TEST_CHROMIUM") ?? "/usr/bin/chromium";
-
     // The app host's first start unpacks and starts its orchestrator and dashboard, then three processes.
     private static readonly TimeSpan Startup = TimeSpan.FromMinutes(3);
 
@@ -136,16 +134,9 @@ public sealed class AppHostTests
 
     private static async Task ScreenshotAsync(Uri page, string file)
     {
-        Assert.True(File.Exists(ChromiumPath), $"Chromium not found at {ChromiumPath}: install Debian's 'chromium' package or set GATEWAY_TEST_CHROMIUM");
         var step = TimeSpan.FromSeconds(30);
         using var playwright = await Playwright.CreateAsync().WaitAsync(step);
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Timeout = (float)step.TotalMilliseconds,
-            ChromiumSandbox = false,
-        });
+        await using var browser = await Browser.LaunchAsync(playwright, step);
         var tab = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
         tab.SetDefaultTimeout((float)step.TotalMilliseconds);
         var screenshot = Path.Combine(AppContext.BaseDirectory, "TestResults", file);

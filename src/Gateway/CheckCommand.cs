@@ -1,7 +1,8 @@
 using Gateway.Aggregation;
+using Gateway.Configuration;
 using Yarp.ReverseProxy;
 
-namespace Gateway.Configuration;
+namespace Gateway;
 
 /// <summary>
 /// <c>--check</c>: reads and validates the configuration exactly as a start would (the same file rule, every check,
