@@ -17,18 +17,11 @@ internal static class DemoDownstreams
     {
         if (configuration.GetValue("Demo:Enabled", false))
         {
-            services.AddSingleton<DemoServer>();
+            // Its socket now, its server when the host starts: the address is known before YARP first loads.
+            var demo = new DemoServer();
+            configuration.AddInMemoryCollection(DemoSelfAddress.Overrides(configuration, demo.Address));
+            services.AddSingleton(sp => demo.WithTime(sp.GetRequiredService<TimeProvider>()));
             services.AddHostedService(sp => sp.GetRequiredService<DemoServer>());
-            // The last configuration source: its addresses win over every file, variable and argument.
-            var overrides = new DemoSelfAddress.Overrides();
-            configuration.Sources.Add(overrides);
-            services.AddSingleton(sp => new DemoSelfAddress(sp.GetRequiredService<DemoServer>(), sp.GetRequiredService<IConfiguration>(), overrides));
-            services.AddHostedService(sp =>
-            {
-                var self = sp.GetRequiredService<DemoSelfAddress>();
-                self.Register(sp.GetRequiredService<IHostApplicationLifetime>());
-                return self;
-            });
         }
 
         return services;

@@ -2,29 +2,17 @@ namespace Gateway.Demo;
 
 /// <summary>
 /// Points the demo clusters (those with <c>Metadata:DemoSelf</c> = <c>true</c>) at the address the demo services
-/// actually listen on (<see cref="DemoServer"/>'s loopback port), whatever <c>--urls</c> says. The address is known
-/// once the host has started; then this configuration source, the last one, gets the clusters' destination addresses
-/// and raises one change, which YARP applies as a reload: YARP's "Loading proxy data from config." twice at start, its
-/// first load and this one. (Reloading the whole configuration instead raised one change per provider: five lines.)
+/// actually listen on (<see cref="DemoServer"/>'s loopback port), whatever <c>--urls</c> says: configuration keys of a
+/// source added last, before the app is built, so that YARP's first load already has them (one
+/// "Loading proxy data from config." line at start, no reload).
 /// </summary>
-internal sealed class DemoSelfAddress(DemoServer demo, IConfiguration configuration, DemoSelfAddress.Overrides source) : IHostedService
+internal static class DemoSelfAddress
 {
     public const string MetadataKey = "DemoSelf";
 
-    private CancellationTokenRegistration _started;
-
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public async Task StopAsync(CancellationToken cancellationToken) => await _started.DisposeAsync().ConfigureAwait(false);
-
-    /// <summary>Called once the host has started (the demo server listens by then): takes its address and reloads.</summary>
-    public void OnStarted()
+    /// <summary>The destination addresses of the demo clusters, with <paramref name="self"/>'s scheme, host and port.</summary>
+    public static Dictionary<string, string?> Overrides(IConfiguration configuration, Uri self)
     {
-        if (demo.Address is not { } self)
-        {
-            return;
-        }
-
         var addresses = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var cluster in configuration.GetSection("ReverseProxy:Clusters").GetChildren())
         {
@@ -42,21 +30,6 @@ internal sealed class DemoSelfAddress(DemoServer demo, IConfiguration configurat
             }
         }
 
-        source.Set(addresses);
-    }
-
-    internal void Register(IHostApplicationLifetime lifetime) =>
-        _started = lifetime.ApplicationStarted.Register(static s => ((DemoSelfAddress)s!).OnStarted(), this);
-
-    /// <summary>A configuration source of its own, added last, so that its keys win and its one change is the only one.</summary>
-    internal sealed class Overrides : ConfigurationProvider, IConfigurationSource
-    {
-        public IConfigurationProvider Build(IConfigurationBuilder builder) => this;
-
-        public void Set(Dictionary<string, string?> data)
-        {
-            Data = data;
-            OnReload();
-        }
+        return addresses;
     }
 }

@@ -1,7 +1,5 @@
 using System.Net;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
+using System.Net.Sockets;
 
 namespace Gateway.Demo;
 
@@ -11,25 +9,47 @@ namespace Gateway.Demo;
 /// aggregate in flight whose next call needs a new connection (a dependent source, a retry) would fail during the
 /// drain. As a hosted service this server stops only after the gateway's server has drained.
 /// </summary>
-internal sealed class DemoServer(TimeProvider timeProvider) : IHostedService, IAsyncDisposable
+internal sealed class DemoServer : IHostedService, IAsyncDisposable
 {
+    private readonly ulong _listening;
+    private TimeProvider _timeProvider = TimeProvider.System;
     private WebApplication? _app;
 
-    /// <summary>Where the demo services answer (<c>http://127.0.0.1:port/</c>); set once started.</summary>
-    public Uri? Address { get; private set; }
+    /// <summary>
+    /// Binds the demo's loopback port at once (so that <see cref="Address"/> is known before the app is built); the
+    /// server on it starts with the host. Kestrel takes the socket over (<c>ListenHandle</c>): this object gives up
+    /// its own hold on the handle, so that nothing closes it under Kestrel.
+    /// </summary>
+    public DemoServer()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        socket.Listen(512);
+        Address = new Uri($"http://127.0.0.1:{((IPEndPoint)socket.LocalEndPoint!).Port}/");
+        _listening = (ulong)socket.SafeHandle.DangerousGetHandle();
+        socket.SafeHandle.SetHandleAsInvalid();
+    }
+
+    /// <summary>Where the demo services answer (<c>http://127.0.0.1:port/</c>).</summary>
+    public Uri Address { get; }
+
+    /// <summary>The host's clock for the demo's simulated latencies (the server is made before the host's services).</summary>
+    public DemoServer WithTime(TimeProvider timeProvider)
+    {
+        _timeProvider = timeProvider;
+        return this;
+    }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // Nothing from the gateway's configuration, environment or logging: only Kestrel, routing and the endpoints.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.ListenHandle(_listening));
         builder.Services.AddRoutingCore();
         var app = builder.Build();
-        DemoDownstreams.MapServices(app.MapGroup("/demo"), timeProvider);
+        DemoDownstreams.MapServices(app.MapGroup("/demo"), _timeProvider);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        Address = new Uri(address.TrimEnd('/') + "/");
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => _app?.StopAsync(cancellationToken) ?? Task.CompletedTask;
