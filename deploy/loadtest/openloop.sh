@@ -2,7 +2,8 @@
 # Open-loop load test of one gateway URL: each step offers a constant arrival rate (Artillery's arrivalRate: a new
 # request every 1/rate s whether or not the earlier ones were answered, so a slow gateway cannot slow the load down as
 # a closed loop of connections would) and reports, per step, the offered and achieved rate, p50/p90/p99/max, the share
-# of non-2xx answers and the share of partial answers (X-Aggregate-Complete: false), the knee, and report.json.
+# of non-2xx answers and the share of partial answers (X-Aggregate-Complete: false), the knee, report.json,
+# results.tsv and plot.svg (deploy/loadtest/plot.awk, as run.sh draws it).
 #
 #   deploy/loadtest/openloop.sh --url http://staging-gateway/api/dashboard/42 [--rates 10,20,40,80] [--duration 10]
 #       [--max-p99 MS] [--max-partial SHARE] [--max-errors SHARE] [--out DIR]
@@ -90,4 +91,10 @@ YAML
     || fail "Artillery failed in step $index (see $out/step-$index.log)"
 done
 
-node "$here/report.js" "$out" "$duration" "$rates" "$max_p99" "$max_partial" "$max_errors" "$url"
+status=0
+node "$here/report.js" "$out" "$duration" "$rates" "$max_p99" "$max_partial" "$max_errors" "$url" || status=$?
+[ "$status" -le 1 ] || fail "the report could not be written (node exited with $status)"
+{ read -r knee; read -r knee_line; } <"$out/knee.txt"
+awk -F'\t' -v knee="$knee" -v title="$url" -v kneeline="$knee_line" -f "$here/plot.awk" "$out/results.tsv" >"$out/plot.svg"
+echo "plot: $out/plot.svg"
+exit "$status"

@@ -55,6 +55,15 @@ for (const s of steps) {
   if (thresholds.maxErrors !== null && s.non2xxShare > thresholds.maxErrors) crossed.push(`step ${s.step}: non-2xx ${(s.non2xxShare * 100).toFixed(1)} % > --max-errors ${thresholds.maxErrors}`);
 }
 
+// The table the plot reads (plot.awk, shared with run.sh): step, offered, connections (none in an open loop),
+// answers/s, 2xx/s, p50, p99, non-2xx share, answered, errors, and the partial share last.
+const tsv = ['step\toffered\tconnections\trequests_per_s\tok_per_s\tp50_ms\tp99_ms\tnon200_share\tanswered\terrors\tpartial_share'];
+for (const s of steps) {
+  const okPerSecond = Math.round((s.responses * (1 - s.non2xxShare) / duration) * 10) / 10;
+  tsv.push([s.step, s.offeredPerSecond, 0, s.achievedPerSecond, okPerSecond, s.p50Ms, s.p99Ms, s.non2xxShare.toFixed(4), s.responses, s.transportErrors, s.partialShare.toFixed(4)].join('\t'));
+}
+fs.writeFileSync(path.join(out, 'results.tsv'), tsv.join('\n') + '\n');
+
 const report = { url, durationSeconds: duration, steps, knee, kneeRule: 'last step before achieved < 0.95 x offered, p99 > 3 x the first step\'s, or non-2xx > 1 %', thresholds, crossed };
 fs.writeFileSync(path.join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
 
@@ -66,4 +75,6 @@ for (const s of steps) {
 console.log(knee ? `knee: step ${knee}, ${steps[knee - 1].offeredPerSecond}/s offered (${report.kneeRule})` : `knee: none (${report.kneeRule}; the first step already failed it, or none was driven)`);
 for (const c of crossed) console.log(`threshold crossed: ${c}`);
 console.log(`report: ${path.join(out, 'report.json')}`);
+// For the plot: the knee's step and line.
+fs.writeFileSync(path.join(out, 'knee.txt'), `${knee ?? 0}\n${knee ? `knee: step ${knee}, ${steps[knee - 1].offeredPerSecond}/s offered` : 'knee: none'}\n`);
 process.exit(crossed.length ? 1 : 0);

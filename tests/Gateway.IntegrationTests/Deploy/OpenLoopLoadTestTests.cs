@@ -41,6 +41,12 @@ public sealed class OpenLoopLoadTestTests : IDisposable
         Assert.Contains("threshold crossed: ", run.Output, StringComparison.Ordinal);
         Assert.Contains("--max-partial 0.1", run.Output, StringComparison.Ordinal);
         Assert.NotEmpty(report["crossed"]!.AsArray());
+
+        // The plot beside the JSON, drawn as run.sh draws it: one point per step on each series.
+        var plot = System.Xml.Linq.XDocument.Load(Path.Combine(_out, "plot.svg"));
+        System.Xml.Linq.XNamespace svg = "http://www.w3.org/2000/svg";
+        var ok = Assert.Single(plot.Descendants(svg + "polyline"), p => (string?)p.Attribute("class") == "ok");
+        Assert.Equal(2, ((string)ok.Attribute("points")!).Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
     [Fact]

@@ -33,6 +33,28 @@ public sealed partial class DocumentationTests
         Assert.Contains("dotnet run --project src/Gateway.AppHost", lines);
     }
 
+    // "Your own services": the README's configuration is one the gateway accepts, as a newcomer would run it.
+    [Fact]
+    public async Task Readme_MinimalConfiguration_PassesTheCheck()
+    {
+        var json = JsonBlock().Match(Repository.Read("README.md"));
+        Assert.True(json.Success, "README.md has no ```json block");
+        var path = Path.Combine(Path.GetTempPath(), $"readme-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, json.Groups["json"].Value);
+        try
+        {
+            var run = await Infrastructure.GatewayProcess.RunToExitAsync(["--check", "--config", path]);
+
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Contains("1 aggregate(s)", run.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("2 cluster(s)", run.StandardOutput, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Pages))]
     public void Page_EveryRelativeLinkResolvesAndNoIssueIsNamed(string page)
@@ -54,4 +76,7 @@ public sealed partial class DocumentationTests
 
     [GeneratedRegex(@"\bissue \d+\b", RegexOptions.IgnoreCase)]
     private static partial Regex IssueReference();
+
+    [GeneratedRegex(@"```json\n(?<json>.*?)```", RegexOptions.Singleline)]
+    private static partial Regex JsonBlock();
 }
