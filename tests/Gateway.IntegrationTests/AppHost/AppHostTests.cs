@@ -19,6 +19,9 @@ public sealed class AppHostTests
     // The app host's first start unpacks and starts its orchestrator and dashboard, then three processes.
     private static readonly TimeSpan Startup = TimeSpan.FromMinutes(3);
 
+    // It answers within 15 s on an idle machine; a first start that has not after this long is retried once.
+    private static readonly TimeSpan FirstStart = TimeSpan.FromSeconds(100);
+
     // Built by the project reference in the tests' configuration (bin/<configuration>/net10.0), in its own folder: an
     // app host finds its orchestrator, dashboard and projects from there.
     private static string AppHostDll => Repository.PathOf(
@@ -29,9 +32,33 @@ public sealed class AppHostTests
     {
         Assert.True(File.Exists(AppHostDll), $"{AppHostDll} not found: the test project must reference src/Gateway.AppHost");
         Assert.True(File.Exists("/usr/bin/redis-server") || File.Exists("/usr/local/bin/redis-server"), "redis-server not found (apt-get install redis-server; .ci/run does it)");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var (appHost, dashboard, gateway) = StartAppHost();
+        try
+        {
+            if (await WaitForTheAggregateAsync(http, appHost, gateway, FirstStart) is { } firstProblem)
+            {
+                // Once more, on other ports: they are picked free here and bound by the app host's processes a moment
+                // later, and another test's process may take one in between. A second failure is the test's.
+                await appHost.DisposeAsync();
+                (appHost, dashboard, gateway) = StartAppHost();
+                var secondProblem = await WaitForTheAggregateAsync(http, appHost, gateway, Startup);
+                Assert.True(secondProblem is null, $"the gateway under the app host never answered its dashboard aggregate; first start: {firstProblem}; second: {secondProblem}; {appHost}");
+            }
+
+            await CheckTheDashboardAsync(http, dashboard, gateway);
+        }
+        finally
+        {
+            await appHost.DisposeAsync();
+        }
+    }
+
+    private static (GatewayProcess AppHost, Uri Dashboard, Uri Gateway) StartAppHost()
+    {
         var dashboard = new Uri($"http://127.0.0.1:{FreePort()}/");
         var gatewayPort = FreePort();
-        await using var appHost = GatewayProcess.Start(
+        var appHost = GatewayProcess.Start(
             [$"--AppHost:GatewayPort={gatewayPort}", $"--AppHost:DemoPort={FreePort()}", $"--AppHost:RedisPort={FreePort()}"],
             new Dictionary<string, string?>
             {
@@ -43,18 +70,35 @@ public sealed class AppHostTests
                 ["DOTNET_ENVIRONMENT"] = "Development",
             },
             AppHostDll);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var gateway = new Uri($"http://127.0.0.1:{gatewayPort}/");
+        return (appHost, dashboard, new Uri($"http://127.0.0.1:{gatewayPort}/"));
+    }
 
-        // The aggregate answering is what this test needs (readiness also waits for the demo's cached dataset, which
-        // this aggregate does not read); what readiness says goes into the message when it never does.
-        await Poll.UntilAsync(
-            async () => await ProbeAsync(http, new Uri(gateway, "/api/dashboard/40"), appHost) is { Status: HttpStatusCode.OK } answer
-                ? answer
-                : await ProbeAsync(http, new Uri(gateway, "/health/ready"), appHost),
-            r => r.Status == HttpStatusCode.OK && r.Body.Contains("\"data\"", StringComparison.Ordinal),
-            "the gateway under the app host to answer its dashboard aggregate",
-            Startup);
+    /// <summary>
+    /// Null once the gateway answers its dashboard aggregate (what this test needs; readiness also waits for the demo's
+    /// cached dataset, which this aggregate does not read), else what it last said, readiness's JSON included.
+    /// </summary>
+    private static async Task<string?> WaitForTheAggregateAsync(HttpClient http, GatewayProcess appHost, Uri gateway, TimeSpan limit)
+    {
+        var until = DateTime.UtcNow + limit;
+        Probe last;
+        do
+        {
+            last = await ProbeAsync(http, new Uri(gateway, "/api/dashboard/40"), appHost);
+            if (last.Status == HttpStatusCode.OK && last.Body.Contains("\"data\"", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            last = await ProbeAsync(http, new Uri(gateway, "/health/ready"), appHost);
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+        while (DateTime.UtcNow < until);
+
+        return $"{last.Status}: {last.Body}";
+    }
+
+    private static async Task CheckTheDashboardAsync(HttpClient http, Uri dashboard, Uri gateway)
+    {
         for (var i = 0; i < 5; i++)
         {
             using var answer = await http.GetAsync(new Uri(gateway, $"/api/dashboard/{40 + i}"));
