@@ -36,7 +36,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-[[ $url =~ ^https?://[^[:space:]]+$ ]] || fail "--url must be an http(s) URL of an aggregate, not '$url'"
+# The URL is written into Artillery's YAML: no quote or backslash that could change what it says.
+[[ $url =~ ^https?://[^[:space:]\"\\]+$ ]] || fail "--url must be an http(s) URL of an aggregate (no spaces, quotes or backslashes), not '$url'"
 [[ $rates =~ ^[0-9]+(,[0-9]+)*$ ]] || fail "--rates must be comma-separated whole requests/s, such as 10,20,40"
 IFS=, read -r -a steps <<<"$rates"
 [ "${#steps[@]}" -le 20 ] || fail "--rates: at most 20 steps"

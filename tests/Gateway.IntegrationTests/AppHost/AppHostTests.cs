@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Gateway.IntegrationTests.Deploy;
 using Gateway.IntegrationTests.Infrastructure;
@@ -56,15 +55,15 @@ public sealed class AppHostTests
 
     private static (GatewayProcess AppHost, Uri Dashboard, Uri Gateway) StartAppHost()
     {
-        var dashboard = new Uri($"http://127.0.0.1:{FreePort()}/");
-        var gatewayPort = FreePort();
+        var dashboard = new Uri($"http://127.0.0.1:{Ports.Closed()}/");
+        var gatewayPort = Ports.Closed();
         var appHost = GatewayProcess.Start(
-            [$"--AppHost:GatewayPort={gatewayPort}", $"--AppHost:DemoPort={FreePort()}", $"--AppHost:RedisPort={FreePort()}"],
+            [$"--AppHost:GatewayPort={gatewayPort}", $"--AppHost:DemoPort={Ports.Closed()}", $"--AppHost:RedisPort={Ports.Closed()}"],
             new Dictionary<string, string?>
             {
                 ["ASPNETCORE_URLS"] = dashboard.ToString(),
-                ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort()}",
-                ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort()}",
+                ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{Ports.Closed()}",
+                ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{Ports.Closed()}",
                 ["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true",
                 ["ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS"] = "true",
                 ["DOTNET_ENVIRONMENT"] = "Development",
@@ -197,12 +196,5 @@ public sealed class AppHostTests
         await tab.GetByText("source profile").First.WaitForAsync();
         await tab.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
         Assert.True(new FileInfo(screenshot).Length > 0, $"no screenshot at {screenshot}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

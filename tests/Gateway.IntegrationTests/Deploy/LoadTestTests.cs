@@ -119,31 +119,8 @@ public sealed class LoadTestTests : IDisposable
         }
     }
 
-    private async Task<(int ExitCode, string Output)> RunScriptAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Repository.PathOf("deploy/loadtest/run.sh"));
-        foreach (var argument in arguments.Concat(["--out", _out]))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private Task<(int ExitCode, string Output)> RunScriptAsync(params string[] arguments) =>
+        Script.RunAsync("deploy/loadtest/run.sh", arguments.Concat(["--out", _out]), TimeSpan.FromSeconds(60));
 
     private List<Dictionary<string, string>> Results()
     {

@@ -48,10 +48,7 @@ public sealed class ProxyLogTests
     [Fact]
     public async Task Route_DownstreamDown_OneThrottledLineWithoutAddressOrStackTrace()
     {
-        using var dead = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        dead.Start();
-        var address = new Uri($"http://127.0.0.1:{((IPEndPoint)dead.LocalEndpoint).Port}/");
-        dead.Stop();
+        var address = new Uri($"http://127.0.0.1:{Ports.Closed()}/");
         var config = new GatewayConfig().Cluster("shop", address).PrefixRoute("shop", "shop", "/shop");
         config.Root["Logging"]!["LogLevel"] = new JsonObject { ["Default"] = "Information" };
         await using var gateway = await TestGateway.StartAsync(config);
