@@ -78,6 +78,24 @@ internal sealed class CachedResponseSerializer : IFusionCacheSerializer
             throw new InvalidOperationException("an answer passed through is never stored");
         }
 
+        // Written in the background: the memory level may have evicted the body (and reused its buffer) meanwhile.
+        if (!body.TryRetain())
+        {
+            throw new InvalidOperationException("the answer was evicted before it was written to Redis");
+        }
+
+        try
+        {
+            return EncodeHeld(entry, response, body);
+        }
+        finally
+        {
+            body.Release();
+        }
+    }
+
+    private static byte[] EncodeHeld(FusionCacheDistributedEntry<CachedResponse> entry, CachedResponse response, StoredBody body)
+    {
         var metadata = entry.Metadata;
         var bytes = new byte[HeaderLength + body.Length];
         var span = bytes.AsSpan();

@@ -9,7 +9,7 @@ namespace Gateway.Caching;
 /// </summary>
 internal sealed class CachedResponse
 {
-    private CachedResponse(int status, SharedBody? body, DateTimeOffset loadedAt, SourceResult? passed)
+    private CachedResponse(int status, StoredBody? body, DateTimeOffset loadedAt, SourceResult? passed)
     {
         Status = status;
         Body = body;
@@ -19,7 +19,7 @@ internal sealed class CachedResponse
 
     public int Status { get; }
 
-    public SharedBody? Body { get; }
+    public StoredBody? Body { get; }
 
     /// <summary>Wall-clock time the answer arrived (FusionCache's windows are on the wall clock too).</summary>
     public DateTimeOffset LoadedAt { get; }
@@ -30,7 +30,7 @@ internal sealed class CachedResponse
     /// <summary>Memory charged for an entry besides its body: an estimate, rounded up, of FusionCache's entry and metadata, this object, the key and the LRU node.</summary>
     public const int EntryOverhead = 512;
 
-    public static CachedResponse Stored(int status, SharedBody body, DateTimeOffset loadedAt) => new(status, body, loadedAt, null);
+    public static CachedResponse Stored(int status, StoredBody body, DateTimeOffset loadedAt) => new(status, body, loadedAt, null);
 
     public static CachedResponse PassThrough(SourceResult result) => new(0, null, default, result);
 }

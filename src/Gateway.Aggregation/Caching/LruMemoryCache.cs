@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Caching.Memory;
+using Gateway.Model;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Caching;
@@ -9,9 +10,10 @@ namespace Gateway.Caching;
 /// <see cref="MemoryCache"/> with a size limit refuses the new entry and compacts later on another thread,
 /// which is neither LRU nor a bound at every moment.) Honours absolute expiration, read on the wall clock,
 /// which FusionCache computes with; sliding expiration, tokens, priorities and eviction callbacks are not
-/// used by FusionCache and not supported.
+/// used by FusionCache and not supported. Each entry's value may be held while it is in the cache
+/// (<see cref="IEntryHolds"/>): taken when the entry is added, let go when it is removed, evicted or replaced.
 /// </summary>
-internal sealed class LruMemoryCache(long maxBytes, TimeProvider wallClock) : IMemoryCache
+internal sealed class LruMemoryCache(long maxBytes, TimeProvider wallClock, IEntryHolds? holds = null) : IMemoryCache
 {
     private readonly Dictionary<object, LinkedListNode<Entry>> _entries = [];
     private readonly LinkedList<Entry> _recency = new();
@@ -85,9 +87,10 @@ internal sealed class LruMemoryCache(long maxBytes, TimeProvider wallClock) : IM
     {
         lock (_lock)
         {
-            _entries.Clear();
-            _recency.Clear();
-            _bytes = 0;
+            while (_recency.Last is { } last)
+            {
+                RemoveNode(last);
+            }
         }
     }
 
@@ -98,13 +101,17 @@ internal sealed class LruMemoryCache(long maxBytes, TimeProvider wallClock) : IM
         var size = entry.Size ?? 0;
         lock (_lock)
         {
+            // An entry larger than the whole cache is not kept (it would evict everything and then itself). The new
+            // value is held before the old one is let go: they may be the same answer, stored again.
+            StoredBody? held = null;
+            var kept = size <= maxBytes && !(entry.ExpiresAt <= now) && (holds is null || holds.TryHold(entry.Value, out held));
+            entry.Held = held;
             if (_entries.TryGetValue(entry.Key, out var old))
             {
                 RemoveNode(old);
             }
 
-            // An entry larger than the whole cache is not kept (it would evict everything and then itself).
-            if (size > maxBytes || entry.ExpiresAt <= now)
+            if (!kept)
             {
                 return;
             }
@@ -123,6 +130,7 @@ internal sealed class LruMemoryCache(long maxBytes, TimeProvider wallClock) : IM
         _entries.Remove(node.Value.Key);
         _recency.Remove(node);
         _bytes -= node.Value.Size ?? 0;
+        node.Value.Held?.Release();
     }
 
     /// <summary>An entry being built; <see cref="Dispose"/> adds it, as with the framework's cache.</summary>
@@ -150,6 +158,9 @@ internal sealed class LruMemoryCache(long maxBytes, TimeProvider wallClock) : IM
 
         public DateTimeOffset? ExpiresAt { get; set; }
 
+        /// <summary>What this entry holds while it is in the cache (given back when it leaves, whatever its value is by then).</summary>
+        public StoredBody? Held { get; set; }
+
         public void Dispose()
         {
             if (!_committed)
@@ -159,4 +170,14 @@ internal sealed class LruMemoryCache(long maxBytes, TimeProvider wallClock) : IM
             }
         }
     }
+}
+
+/// <summary>What an <see cref="LruMemoryCache"/> entry holds of its value while it is in the cache.</summary>
+internal interface IEntryHolds
+{
+    /// <summary>
+    /// Takes the entry's hold on what <paramref name="value"/> stores (<paramref name="held"/>, released when the entry
+    /// leaves the cache; none when it stores nothing counted); false when that is gone and the entry must not be kept.
+    /// </summary>
+    bool TryHold(object? value, out StoredBody? held);
 }

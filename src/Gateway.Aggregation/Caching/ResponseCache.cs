@@ -1,3 +1,4 @@
+using System.Reflection;
 using Gateway.Downstream;
 using Gateway.Model;
 using Microsoft.Extensions.Options;
@@ -11,8 +12,12 @@ namespace Gateway.Caching;
 /// </summary>
 internal sealed class ResponseCache : IDisposable
 {
+    /// <summary>How many times a request reads a key again when the body it found was evicted and reused before it took it.</summary>
+    private const int ReadsOfAGoneBody = 3;
+
     private readonly FusionCache _cache;
     private readonly LruMemoryCache _memory;
+    private readonly CachedBodyPool _pool;
     private readonly KeyedMemoryLocker _locker = new();
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -24,8 +29,11 @@ internal sealed class ResponseCache : IDisposable
     {
         _timeProvider = timeProvider;
         _logger = logger;
+        // Evicted bodies are reused for the next ones stored (each store evicts about what it adds, so few wait); at most a
+        // quarter of MaxBytes waits free, past that a buffer goes to the GC.
+        _pool = new CachedBodyPool(maxBytes / 4);
         // FusionCache takes no TimeProvider: its expirations are on DateTimeOffset.UtcNow, and so is the LRU's check of them.
-        _memory = new LruMemoryCache(maxBytes, TimeProvider.System);
+        _memory = new LruMemoryCache(maxBytes, TimeProvider.System, EntryHolds.Instance);
         var options = new FusionCacheOptions
         {
             CacheName = "gateway-responses",
@@ -48,6 +56,9 @@ internal sealed class ResponseCache : IDisposable
     /// <summary>Keys whose stampede lock is held or waited for now (bounded by the calls in flight, not by the keys seen).</summary>
     public int LockCount => _locker.Count;
 
+    /// <summary>Where stored bodies' buffers come from and go back to.</summary>
+    internal CachedBodyPool Pool => _pool;
+
     /// <summary>
     /// The answer for <paramref name="key"/>: stored and fresh, stale inside a window, or from
     /// <paramref name="call"/>, which runs once for all concurrent misses of the key under its own timeout.
@@ -56,50 +67,69 @@ internal sealed class ResponseCache : IDisposable
     /// </summary>
     public async Task<SourceResult> GetAsync(string key, ResponseCachePolicy policy, ICachedCall call, long started, TimeSpan maxWait, CancellationToken cancellationToken)
     {
+        for (var read = 1; ; read++)
+        {
+            var (response, failure, hit) = await ReadAsync(key, policy, call, maxWait, cancellationToken).ConfigureAwait(false);
+            if (response is null)
+            {
+                return failure!;
+            }
+
+            if (response.Passed is { } passed)
+            {
+                return passed;
+            }
+
+            // The request holds the body until its answer is written (the envelope releases it); one the cache evicted and
+            // reused in the microseconds since it was read is read again, and after a few such reads the call is made.
+            var body = response.Body!;
+            if (!body.TryRetain())
+            {
+                if (read < ReadsOfAGoneBody)
+                {
+                    continue;
+                }
+
+                return (await call.CallAsync().ConfigureAwait(false)).Result;
+            }
+
+            var elapsedMs = (long)_timeProvider.GetElapsedTime(started).TotalMilliseconds;
+            var age = _timeProvider.GetUtcNow() - response.LoadedAt;
+            var ageMs = Math.Max(0, (long)age.TotalMilliseconds);
+            return SourceResult.Cached(response.Status, body, ageMs, age > policy.Ttl ? CacheState.Stale : CacheState.Fresh, elapsedMs, hit);
+        }
+    }
+
+    /// <summary>One read of the cache: the stored or passed answer, or this caller's own failure.</summary>
+    private async ValueTask<(CachedResponse? Response, SourceResult? Failure, bool Hit)> ReadAsync(string key, ResponseCachePolicy policy, ICachedCall call, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
         var flight = new Flight(this, call, policy);
         var pending = _cache.GetOrSetAsync<CachedResponse>(key, flight.RunAsync, policy.EntryOptions, CancellationToken.None);
-        CachedResponse? response = null;
         if (pending.IsCompletedSuccessfully)
         {
             // A hit: no timer, no task.
-            response = pending.Result;
-        }
-        else
-        {
-            var task = pending.AsTask();
-            using var wait = new CancellationTokenSource(maxWait, _timeProvider);
-            using var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), wait);
-            flight.Waiter = wait.Token;
-            try
-            {
-                response = await task.WaitAsync(wait.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (wait.IsCancellationRequested)
-            {
-                // Leaving does not stop the call others wait for; a failure nobody awaits must not go unobserved.
-                _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                throw;
-            }
-            catch (Exception) when (flight.Failure is not null)
-            {
-                // This caller's own call failed and no stale answer stood in for it.
-            }
+            return (pending.Result, null, true);
         }
 
-        if (response is null)
+        var task = pending.AsTask();
+        using var wait = new CancellationTokenSource(maxWait, _timeProvider);
+        using var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), wait);
+        flight.Waiter = wait.Token;
+        try
         {
-            return flight.Failure!;
+            return (await task.WaitAsync(wait.Token).ConfigureAwait(false), null, false);
         }
-
-        if (response.Passed is { } passed)
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
         {
-            return passed;
+            // Leaving does not stop the call others wait for; a failure nobody awaits must not go unobserved.
+            _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
         }
-
-        var elapsedMs = (long)_timeProvider.GetElapsedTime(started).TotalMilliseconds;
-        var age = _timeProvider.GetUtcNow() - response.LoadedAt;
-        var ageMs = Math.Max(0, (long)age.TotalMilliseconds);
-        return SourceResult.Cached(response.Status, response.Body!, ageMs, age > policy.Ttl ? CacheState.Stale : CacheState.Fresh, elapsedMs, hit: pending.IsCompletedSuccessfully);
+        catch (Exception) when (flight.Failure is not null)
+        {
+            // This caller's own call failed and no stale answer stood in for it.
+            return (null, flight.Failure, false);
+        }
     }
 
     public void Dispose()
@@ -145,12 +175,12 @@ internal sealed class ResponseCache : IDisposable
 
             if (result.IsOk)
             {
-                // Stored answers outlive the request: out of the pool into an array of their own.
+                // Stored answers outlive the request: out of the request's buffer into one of the cache's own.
                 var body = result.Body!;
-                var shared = new SharedBody(body.Span.ToArray());
+                var stored = owner._pool.Store(body.Span);
                 body.Release();
-                context.Options.Size = shared.Length + CachedResponse.EntryOverhead;
-                return CachedResponse.Stored(result.Status ?? 200, shared, owner._timeProvider.GetUtcNow());
+                context.Options.Size = stored.BufferLength + CachedResponse.EntryOverhead;
+                return CachedResponse.Stored(result.Status ?? 200, stored, owner._timeProvider.GetUtcNow());
             }
 
             if (result.Outcome == SourceOutcome.HttpStatus && result.Status is { } status && !DownstreamResponse.IsTransientStatus(status))
@@ -170,6 +200,52 @@ internal sealed class ResponseCache : IDisposable
             // Fail-safe: the stale answer stands in when the policy's StaleIfError window allows; else FusionCache throws.
             return context.Fail(result.Message ?? result.Outcome.ToName());
         }
+    }
+}
+
+/// <summary>
+/// The memory level's hold on a stored answer's counted body. FusionCache's memory entry, which wraps the answer, is
+/// internal to FusionCache: its public <c>Value</c> is read by reflection, once per stored or evicted entry. Should a
+/// later FusionCache change it, nothing is held and nothing recycled: bodies go to the GC as before, and
+/// <c>ResponseCacheBodyTests</c> fails.
+/// </summary>
+internal sealed class EntryHolds : IEntryHolds
+{
+    public static readonly EntryHolds Instance = new();
+
+    private PropertyInfo? _value;
+
+    public bool TryHold(object? value, out StoredBody? held)
+    {
+        held = null;
+        if (BodyOf(value) is not { } body)
+        {
+            return true;
+        }
+
+        if (!body.TryRetainForEntry())
+        {
+            return false;
+        }
+
+        held = body;
+        return true;
+    }
+
+    private CountedBody? BodyOf(object? entry)
+    {
+        if (entry is null)
+        {
+            return null;
+        }
+
+        var property = _value;
+        if (property is null || property.DeclaringType != entry.GetType())
+        {
+            _value = property = entry.GetType().GetProperty("Value", typeof(object));
+        }
+
+        return property?.GetValue(entry) is CachedResponse { Body: CountedBody body } ? body : null;
     }
 }
 

@@ -62,7 +62,7 @@ internal sealed class SourceResult
         new(SourceOutcome.Ok, status, elapsedMs, null, body, SourceOutcome.Ok);
 
     /// <summary>Served from memory: <paramref name="body"/> is shared with every other request reading it.</summary>
-    public static SourceResult Cached(int status, SharedBody body, long ageMs, CacheState cache, long elapsedMs = 0, bool hit = true) =>
+    public static SourceResult Cached(int status, StoredBody body, long ageMs, CacheState cache, long elapsedMs = 0, bool hit = true) =>
         new(SourceOutcome.Ok, status, elapsedMs, null, body, SourceOutcome.Ok) { Cache = cache, AgeMs = ageMs, CacheHit = hit };
 
     /// <summary>The cached copy is older than it may be served.</summary>
