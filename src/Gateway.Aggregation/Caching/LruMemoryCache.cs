@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Caching.Memory;
 using Gateway.Model;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Caching;
