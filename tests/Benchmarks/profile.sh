@@ -5,6 +5,7 @@
 #
 #     bash tests/Benchmarks/profile.sh                 # the production scenario's gateway (every feature on)
 #     PROFILE_CONFIG=fast bash tests/Benchmarks/profile.sh   # the benchmark's plain gateway (features off)
+#     PROFILE_CONFIG=fast PROFILE_PATH=/proxy/delay/0 bash tests/Benchmarks/profile.sh   # a pass-through request
 #
 # It builds the gateway and the benchmark downstream in Release, starts both on free 127.0.0.1 ports (the gateway with
 # DOTNET_PerfMapEnabled=1, so that perf can name JIT-compiled methods; for `production` also with OTLP to the
@@ -101,7 +102,7 @@ fi
 env "${env[@]}" dotnet src/Gateway/bin/Release/net10.0/Gateway.dll --urls "http://127.0.0.1:$GW_PORT" --config "$config" >"$WORK/gateway.log" 2>&1 &
 GW_PID=$!
 PIDS+=("$GW_PID")
-url="http://127.0.0.1:$GW_PORT/agg/fast"
+url="http://127.0.0.1:$GW_PORT${PROFILE_PATH:-/agg/fast}"
 wait_ok "$url"
 
 log "warm-up ${WARMUP}s ($CONFIG)"
@@ -126,7 +127,7 @@ if [[ ${PROFILE_KEEP:-0} == 1 ]]; then
 fi
 
 echo
-echo "== where the CPU of one /agg/fast request goes ($CONFIG; $rps requests/s, ${us_per_request} us CPU per request, wrk -t1 -c64) =="
+echo "== where the CPU of one ${PROFILE_PATH:-/agg/fast} request goes ($CONFIG; $rps requests/s, ${us_per_request} us CPU per request, wrk -t1 -c64) =="
 awk -v us="$us_per_request" '
     function stage(dso, sym) {
         if (dso ~ /kernel/ || sym ~ /^\[k\]/) return "kernel (sockets, scheduling)"
