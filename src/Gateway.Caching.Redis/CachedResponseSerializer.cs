@@ -171,7 +171,7 @@ internal sealed class CachedResponseSerializer : IFusionCacheSerializer
 
         var body = bytes[HeaderLength..];
         var size = BinaryPrimitives.ReadInt64LittleEndian(bytes[38..]);
-        var charged = (long)body.Length + CachedResponse.EntryOverhead;
+        var charged = CachedResponse.Charge(body.Length);
 
         // The size is what the memory level charges for the entry: it must be the one the body makes, and fit the cache.
         if (size != charged)

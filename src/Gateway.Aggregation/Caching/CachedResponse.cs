@@ -30,6 +30,9 @@ internal sealed class CachedResponse
     /// <summary>Memory charged for an entry besides its body: an estimate, rounded up, of FusionCache's entry and metadata, this object, the key and the LRU node.</summary>
     public const int EntryOverhead = 512;
 
+    /// <summary>What the memory level charges an entry whose body has <paramref name="bodyLength"/> bytes: its pooled buffer and the overhead.</summary>
+    public static long Charge(int bodyLength) => (long)CachedBodyPool.BufferSize(bodyLength) + EntryOverhead;
+
     public static CachedResponse Stored(int status, StoredBody body, DateTimeOffset loadedAt) => new(status, body, loadedAt, null);
 
     public static CachedResponse PassThrough(SourceResult result) => new(0, null, default, result);

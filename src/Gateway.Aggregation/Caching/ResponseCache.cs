@@ -179,7 +179,7 @@ internal sealed class ResponseCache : IDisposable
                 var body = result.Body!;
                 var stored = owner._pool.Store(body.Span);
                 body.Release();
-                context.Options.Size = stored.BufferLength + CachedResponse.EntryOverhead;
+                context.Options.Size = CachedResponse.Charge(stored.Length);
                 return CachedResponse.Stored(result.Status ?? 200, stored, owner._timeProvider.GetUtcNow());
             }
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Text;
+using Gateway.Caching;
 using Gateway.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -85,7 +86,7 @@ public sealed class ForgedSharedResponseTests
     private static byte[] WithBody(byte[] real, string body)
     {
         var bytes = real.AsSpan(0, HeaderLength).ToArray().Concat(Encoding.UTF8.GetBytes(body)).ToArray();
-        return WithSize(bytes, bytes.Length - HeaderLength + 512);
+        return WithSize(bytes, CachedResponse.Charge(bytes.Length - HeaderLength));
     }
 
     private static byte[] WithStatus(byte[] real, int status)

@@ -225,9 +225,9 @@ public sealed class ResponseCacheTests
     [Fact]
     public async Task Get_PastMaxBytes_LeastRecentlyUsedEvicted()
     {
-        // Each entry: ~1,100 bytes of body + 512 overhead; three fit in 5,000 bytes, four do not.
+        // Each entry: ~1,100 bytes of body in a 1,280-byte buffer + 512 overhead; three fit in 6,000 bytes, four do not.
         await using var items = await ItemsAsync(padding: 1000);
-        var config = Config(items, a => a.CachedCall("item", "items", "/items/{id}", Long)).CacheMaxBytes(5000);
+        var config = Config(items, a => a.CachedCall("item", "items", "/items/{id}", Long)).CacheMaxBytes(6000);
         await using var gateway = await TestGateway.StartAsync(config);
 
         foreach (var id in new[] { "1", "2", "3", "1", "4" })

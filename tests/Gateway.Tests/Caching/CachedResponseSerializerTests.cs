@@ -23,7 +23,7 @@ public sealed class CachedResponseSerializerTests
             timestamp: Stored,
             logicalExpirationTimestamp: Expires,
             tags: null!,
-            metadata: new FusionCacheEntryMetadata(stale, eager, null, null, body.Length + CachedResponse.EntryOverhead, null));
+            metadata: new FusionCacheEntryMetadata(stale, eager, null, null, CachedResponse.Charge(body.Length), null));
 
     [Fact]
     public void RoundTrip_KeepsStatusBodyLoadedAtAndFusionCacheTimes_BodyStoredRaw()
@@ -44,7 +44,7 @@ public sealed class CachedResponseSerializerTests
         Assert.Equal(Expires, back.LogicalExpirationTimestamp);
         Assert.True(back.Metadata!.IsStale);
         Assert.Equal(eager, back.Metadata.EagerExpirationTimestamp);
-        Assert.Equal(body.Length + CachedResponse.EntryOverhead, back.Metadata.Size);
+        Assert.Equal(CachedResponse.Charge(body.Length), back.Metadata.Size);
     }
 
     [Fact]
@@ -150,8 +150,8 @@ public sealed class CachedResponseSerializerTests
         var body = Encoding.UTF8.GetBytes($"\"{new string('x', 2000)}\"");
         var bytes = Encoded(body);
 
-        Assert.NotNull(Decode(bytes, maxBytes: body.Length + CachedResponse.EntryOverhead));
-        Assert.Null(Decode(bytes, maxBytes: body.Length + CachedResponse.EntryOverhead - 1));
+        Assert.NotNull(Decode(bytes, maxBytes: CachedResponse.Charge(body.Length)));
+        Assert.Null(Decode(bytes, maxBytes: CachedResponse.Charge(body.Length) - 1));
     }
 
     [Theory]

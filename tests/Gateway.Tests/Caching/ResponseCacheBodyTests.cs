@@ -12,8 +12,8 @@ public sealed class ResponseCacheBodyTests
 {
     private const int BodyBytes = 1000;
 
-    // Room for four entries of a 1,024-byte buffer and the entry overhead.
-    private const long MaxBytes = 4 * (1024 + CachedResponse.EntryOverhead);
+    // Room for four entries (a 1,000-byte body takes a 1,024-byte buffer) and no fifth.
+    private static readonly long MaxBytes = 4 * CachedResponse.Charge(BodyBytes);
 
     private static readonly ResponseCachePolicy Policy = new(TimeSpan.FromMinutes(5), TimeSpan.Zero, TimeSpan.Zero, [], cacheAuthorized: false);
 
