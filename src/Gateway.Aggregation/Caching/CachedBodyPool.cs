@@ -14,8 +14,8 @@ namespace Gateway.Caching;
 /// Written here rather than taken from <see cref="System.Buffers.ArrayPool{T}"/>: the shared pool keeps a few dozen
 /// arrays per size and drops the rest to the GC, which is the garbage this avoids, and its power-of-two sizes would
 /// charge up to twice a body's length to <c>MaxBytes</c>. Sizes here are rounded up to a quarter of a power of two
-/// (at most 25 % more than the body), and the free buffers are bounded by <see cref="MaxFreeBytes"/>: past it a
-/// returned buffer goes to the GC.
+/// (at most 25 % more than the body), and the free buffers are bounded by <c>maxFreeBytes</c>: past it a returned
+/// buffer goes to the GC.
 /// </remarks>
 internal sealed class CachedBodyPool(long maxFreeBytes)
 {
@@ -25,8 +25,6 @@ internal sealed class CachedBodyPool(long maxFreeBytes)
     private readonly Lock _lock = new();
     private long _freeBytes;
     private long _allocated;
-
-    public long MaxFreeBytes => maxFreeBytes;
 
     /// <summary>Bytes in buffers waiting to be reused.</summary>
     public long FreeBytes
@@ -122,9 +120,6 @@ internal sealed class CountedBody : StoredBody
     public override ReadOnlySpan<byte> Span => _buffer.AsSpan(0, _length);
 
     public override int Length => _length;
-
-    /// <summary>The bytes charged for the body: its buffer's length.</summary>
-    public int BufferLength => _buffer.Length;
 
     /// <summary>Whether no hold is left (its buffer may be another body's now).</summary>
     public bool IsGone => Volatile.Read(ref _holds) == 0;
