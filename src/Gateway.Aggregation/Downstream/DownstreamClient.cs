@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
+using Polly;
 using Polly.Timeout;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
@@ -34,16 +35,19 @@ internal sealed class DownstreamClient
         _passiveHealth = passiveHealth.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
     }
 
+    /// <summary>
+    /// One attempt. What goes wrong comes back as the outcome's exception, not thrown: Polly's strategies take
+    /// outcomes as they are, and the invoker classifies them without a throw and catch per failure.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<DownstreamResponse> SendAsync(DownstreamCall call, CancellationToken cancellationToken)
+    public async ValueTask<Outcome<DownstreamResponse>> SendAsync(DownstreamCall call, CancellationToken cancellationToken)
     {
         var downstream = call.Downstream;
-        if (!_proxyState.TryGetCluster(downstream.Id, out var cluster))
+        if (!_proxyState.TryGetCluster(downstream.Id, out var cluster) || Pick(call, cluster) is not { } destination)
         {
-            throw new NoDestinationException();
+            return Outcome.FromException<DownstreamResponse>(new NoDestinationException());
         }
 
-        var destination = Pick(call, cluster) ?? throw new NoDestinationException();
         call.AddTried(destination);
         call.CountAttempt();
         AttemptActivities.SetDestination(call, destination.DestinationId);
@@ -116,7 +120,7 @@ internal sealed class DownstreamClient
             }
 
             ReportHealth(cluster, destination, failed: false);
-            return answer;
+            return Outcome.FromResult(answer);
         }
         catch (OperationCanceledException ex) when (activityTimeout?.IsCancellationRequested == true && !caller.IsCancellationRequested)
         {
@@ -124,18 +128,23 @@ internal sealed class DownstreamClient
             // A cancellation from the caller (timeout, deadline, fail-fast, a lost hedge) is not the
             // destination's failure, although it cancels the linked source as well.
             ReportHealth(cluster, destination, failed: true);
-            throw new TimeoutRejectedException("the destination was silent past the cluster's ActivityTimeout", settings!.ActivityTimeout!.Value, ex);
+            return Outcome.FromException<DownstreamResponse>(
+                new TimeoutRejectedException("the destination was silent past the cluster's ActivityTimeout", settings!.ActivityTimeout!.Value, ex));
         }
         catch (OperationCanceledException ex) when (!caller.IsCancellationRequested)
         {
             // Nobody above cancelled: the handler gave up by itself (its ConnectTimeout), a connection failure.
             ReportHealth(cluster, destination, failed: true);
-            throw new HttpRequestException("the connection to the destination timed out", ex);
+            return Outcome.FromException<DownstreamResponse>(new HttpRequestException("the connection to the destination timed out", ex));
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException && !caller.IsCancellationRequested)
+        catch (Exception ex)
         {
-            ReportHealth(cluster, destination, failed: true);
-            throw;
+            if (ex is HttpRequestException or IOException && !caller.IsCancellationRequested)
+            {
+                ReportHealth(cluster, destination, failed: true);
+            }
+
+            return Outcome.FromException<DownstreamResponse>(ex);
         }
         finally
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 using Gateway.Model;
 using Microsoft.Extensions.Primitives;
@@ -67,28 +68,103 @@ internal sealed partial class DownstreamInvoker(DownstreamClient client, TimePro
                 OwnEndsAt = spec.EndsAt is null ? null : ownEndsAt,
                 Shutdown = stop.Shutdown,
             };
-            using var response = await downstream.SendAsync(call, client, cancellationToken).ConfigureAwait(false);
-            return new(FromResponse(response, messages, Elapsed(started)).With(call.Attempts, queuedMs), response.StoreForbidden);
-        }
-        catch (Exception) when (cancellationToken.IsCancellationRequested)
-        {
-            var attempts = call?.Attempts ?? 0;
-            if (stop.Token.IsCancellationRequested)
+            Outcome<DownstreamResponse> outcome;
+            if (downstream.Resilience.Pipeline is not { } pipeline)
             {
-                return stop.Stopped(spec.Slot, Elapsed(started), queued: call is null).With(attempts, queuedMs);
+                outcome = await client.SendAsync(call, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // Here rather than in an async helper: that would be one more state machine per call.
+                var context = EnterPipeline(downstream.Resilience, call, cancellationToken);
+                try
+                {
+                    outcome = await pipeline.ExecuteOutcomeAsync(Attempt, context, (client, call)).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ExitPipeline(downstream.Resilience, context, call);
+                }
             }
 
-            return SourceResult.Failed(SourceOutcome.Timeout, Elapsed(started), call is null ? messages.TimeoutQueued : messages.Timeout).With(attempts, queuedMs);
+            if (outcome.Exception is { } failure)
+            {
+                return Failed(failure, spec, call, queuedMs, cancellationToken);
+            }
+
+            using var response = outcome.Result!;
+            return new(FromResponse(response, messages, Elapsed(started)).With(call.Attempts, queuedMs), response.StoreForbidden);
         }
         catch (Exception ex)
         {
-            return Classify(ex, downstream, messages, Elapsed(started), call?.Attempts ?? 0, queuedMs)
-                ?? Unexpected(ex, spec, Elapsed(started));
+            return Failed(ex, spec, call, queuedMs, cancellationToken);
         }
         finally
         {
             lease?.Dispose();
         }
+    }
+
+    // Through the pipeline, outcomes all the way (Polly's ExecuteOutcomeAsync, a static callback and its state):
+    // nothing is thrown for a failed attempt. The first attempt is the source's span; each retry or hedge gets one of its own.
+    private static readonly Func<ResilienceContext, (DownstreamClient Client, DownstreamCall Call), ValueTask<Outcome<DownstreamResponse>>> Attempt =
+        static (context, state) => state.Call.Span is { } span && state.Call.NextTracedAttempt() is var number and > 1
+            ? TracedAttemptAsync(span, state.Call, state.Client, number, context.CancellationToken)
+            : state.Client.SendAsync(state.Call, context.CancellationToken);
+
+    /// <summary>A pooled context carrying the call, and the call counted in its cluster's retry budget.</summary>
+    private static ResilienceContext EnterPipeline(DownstreamResilience resilience, DownstreamCall call, CancellationToken cancellationToken)
+    {
+        resilience.RetryBudget?.EnterCall();
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(DownstreamResilience.CallKey, call);
+        return context;
+    }
+
+    private static void ExitPipeline(DownstreamResilience resilience, ResilienceContext context, DownstreamCall call)
+    {
+        ResilienceContextPool.Shared.Return(context);
+        if (resilience.RetryBudget is { } budget)
+        {
+            call.ReleaseAllRetryPermits(budget);
+            budget.ExitCall();
+        }
+    }
+
+    // A retry or hedge gets a span under the call's; its own flow makes it current, so the destination, the
+    // traceparent (and the HttpClient span, when on) land on it.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<Outcome<DownstreamResponse>> TracedAttemptAsync(Activity span, DownstreamCall call, DownstreamClient client, int number, CancellationToken cancellationToken)
+    {
+        var attempt = AttemptActivities.StartAttempt(span, call, number);
+        Outcome<DownstreamResponse> outcome;
+        try
+        {
+            outcome = await client.SendAsync(call, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // A load-balancing policy's bug, say: the span still ends.
+            outcome = Outcome.FromException<DownstreamResponse>(ex);
+        }
+
+        AttemptActivities.EndAttempt(attempt, outcome.Result, outcome.Exception);
+        return outcome;
+    }
+
+    /// <summary>What a failed call says: cut off by its stop or its timeout, else the error kind of <paramref name="exception"/>.</summary>
+    private SourceResult Failed(Exception exception, in CallSpec spec, DownstreamCall? call, long? queuedMs, CancellationToken cancellationToken)
+    {
+        var elapsedMs = Elapsed(spec.StartedAt);
+        var attempts = call?.Attempts ?? 0;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return spec.Stop.Token.IsCancellationRequested
+                ? spec.Stop.Stopped(spec.Slot, elapsedMs, queued: call is null).With(attempts, queuedMs)
+                : SourceResult.Failed(SourceOutcome.Timeout, elapsedMs, call is null ? spec.Messages.TimeoutQueued : spec.Messages.Timeout).With(attempts, queuedMs);
+        }
+
+        return Classify(exception, spec.Downstream, spec.Messages, elapsedMs, attempts, queuedMs) ?? Unexpected(exception, spec, elapsedMs);
     }
 
     /// <summary>

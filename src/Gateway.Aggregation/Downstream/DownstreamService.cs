@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
-using Polly;
 
 namespace Gateway.Downstream;
 
@@ -68,63 +65,4 @@ internal sealed class DownstreamService
     public IReadOnlyCollection<string> PropagateHeaders => _propagateHeaders;
 
     public bool Propagates(string header) => _propagateHeaders.Contains(header);
-
-    /// <summary>
-    /// Runs a call through the resilience pipeline (straight to the client when no strategy is configured).
-    /// Throws what the last attempt threw, or Polly's rejections (broken circuit, attempt timeout).
-    /// </summary>
-    public ValueTask<DownstreamResponse> SendAsync(DownstreamCall call, DownstreamClient client, CancellationToken cancellationToken) =>
-        Resilience.Pipeline is { } pipeline ? SendThroughAsync(pipeline, call, client, cancellationToken) : client.SendAsync(call, cancellationToken);
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<DownstreamResponse> SendThroughAsync(ResiliencePipeline<DownstreamResponse> pipeline, DownstreamCall call, DownstreamClient client, CancellationToken cancellationToken)
-    {
-        var budget = Resilience.RetryBudget;
-        budget?.EnterCall();
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(DownstreamResilience.CallKey, call);
-        try
-        {
-            return await pipeline.ExecuteAsync(
-                // The first attempt is the source's span; each retry or hedge gets one of its own.
-                static (context, state) => state.call.Span is { } span && state.call.NextTracedAttempt() is var number and > 1
-                    ? TracedAttemptAsync(span, state.call, state.client, number, context.CancellationToken)
-                    : state.client.SendAsync(state.call, context.CancellationToken),
-                context,
-                (client, call, service: this)).ConfigureAwait(false);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-            if (budget is not null)
-            {
-                call.ReleaseAllRetryPermits(budget);
-                budget.ExitCall();
-            }
-        }
-    }
-
-    // A retry or hedge gets a span under the call's; its own flow makes it current, so the destination, the
-    // traceparent (and the HttpClient span, when on) land on it.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<DownstreamResponse> TracedAttemptAsync(Activity span, DownstreamCall call, DownstreamClient client, int number, CancellationToken cancellationToken)
-    {
-        var attempt = AttemptActivities.StartAttempt(span, call, number);
-        DownstreamResponse? response = null;
-        Exception? failure = null;
-        try
-        {
-            response = await client.SendAsync(call, cancellationToken).ConfigureAwait(false);
-            return response;
-        }
-        catch (Exception ex)
-        {
-            failure = ex;
-            throw;
-        }
-        finally
-        {
-            AttemptActivities.EndAttempt(attempt, response, failure);
-        }
-    }
 }
