@@ -14,9 +14,11 @@ internal static class PerClientLimiter
 {
     public static PartitionedRateLimiter<HttpContext> Create(FixedWindowLimit limit)
     {
-        var options = new FixedWindowRateLimiterOptions { PermitLimit = limit.PermitLimit, Window = limit.Window, QueueLimit = 0 };
-        Func<UInt128, FixedWindowRateLimiterOptions> factory = _ => options;
+        // No timer per window: the partitioned limiter replenishes them all from one (as GetFixedWindowLimiter
+        // arranges; built here so that asking for a partition allocates no closure per request).
+        var options = new FixedWindowRateLimiterOptions { PermitLimit = limit.PermitLimit, Window = limit.Window, QueueLimit = 0, AutoReplenishment = false };
+        Func<UInt128, RateLimiter> create = _ => new FixedWindowRateLimiter(options);
         return PartitionedRateLimiter.Create<HttpContext, UInt128>(context =>
-            RateLimitPartition.GetFixedWindowLimiter(ClientPartition.Of(context.Connection.RemoteIpAddress), factory));
+            new RateLimitPartition<UInt128>(ClientPartition.Of(context.Connection.RemoteIpAddress), create));
     }
 }

@@ -10,21 +10,21 @@ namespace Gateway.IntegrationTests.Limits;
 /// <summary>
 /// Inbound rate limits on the real gateway: per client address (X-Forwarded-For only from trusted proxies) and
 /// per aggregate, each answering 429 with Retry-After and a problem body. Windows are a minute long, so no window
-/// turns over during a test.
+/// turns over during a test, but for the one test that waits for a window to turn over.
 /// </summary>
 public sealed class RateLimitTests
 {
     private static async Task<TestDownstream> StartDownstreamAsync() =>
         await TestDownstream.StartAsync((app, _) => app.MapGet("/users/{id}", (HttpContext c) => TestDownstream.WriteJsonAsync(c, """{"ok":true}""")));
 
-    private static GatewayConfig Config(TestDownstream downstream, int? perClient = null, string[]? trustedProxies = null)
+    private static GatewayConfig Config(TestDownstream downstream, int? perClient = null, string[]? trustedProxies = null, string window = "1m")
     {
         var config = new GatewayConfig()
             .Cluster("users", downstream.BaseAddress)
             .Aggregate("profile", "/profile/{id}", a => a.Source("user", "users", "/users/{id}", required: true));
         if (perClient is { } permits)
         {
-            config.Gateway["RateLimiting"] = new JsonObject { ["PerClient"] = new JsonObject { ["PermitLimit"] = permits, ["Window"] = "1m" } };
+            config.Gateway["RateLimiting"] = new JsonObject { ["PerClient"] = new JsonObject { ["PermitLimit"] = permits, ["Window"] = window } };
         }
 
         if (trustedProxies is not null)
@@ -68,6 +68,31 @@ public sealed class RateLimitTests
         Assert.Equal(HttpStatusCode.OK, otherClient.StatusCode);
         // The gateway's own endpoints are not the traffic it limits.
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
+    public async Task PerClient_WindowTurnsOver_TheClientIsServedAgain()
+    {
+        // The client's window is one of the partitioned limiter's, replenished by its own timer (there is no
+        // timer per window): a window that never turned over would refuse the client for good. Wall time (the
+        // limiter's clock is not injectable), with a generous bound.
+        await Warmup.EnsureAsync();
+        await using var downstream = await StartDownstreamAsync();
+        await using var gateway = await TestGateway.StartAsync(Config(downstream, perClient: 1, window: "00:00:01"));
+
+        Assert.Equal(HttpStatusCode.OK, (await gateway.GetAsync("/profile/1")).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await gateway.GetAsync("/profile/2")).StatusCode);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        HttpStatusCode status;
+        do
+        {
+            await Task.Delay(200);
+            status = (await gateway.GetAsync("/profile/3")).StatusCode;
+        }
+        while (status == HttpStatusCode.TooManyRequests && DateTime.UtcNow < deadline);
+
+        Assert.Equal(HttpStatusCode.OK, status);
     }
 
     [Fact]
