@@ -16,25 +16,13 @@ internal static class ProxyExtensions
         services.AddRequestTimeouts();
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
-            .AddTransforms(builder => builder.AddRequestTransform(context =>
+            .AddTransforms(builder =>
             {
-                // The client's trace headers stop here (the gateway's own are written when sending) and the
-                // budget header carries the time left, not what the client sent.
-                var headers = context.ProxyRequest.Headers;
-                foreach (var header in TracePropagation.Headers)
-                {
-                    headers.Remove(header);
-                }
+                // Resolved once per route, not per request (that would create the request's service scope).
+                var guard = builder.Services.GetRequiredService<RouteGuardSettings>();
+                builder.AddRequestTransform(context => SetBudgetAndTraceHeadersAsync(context, guard));
+            });
 
-                var guard = context.HttpContext.RequestServices.GetRequiredService<RouteGuardSettings>();
-                headers.Remove(guard.BudgetHeader);
-                if (context.HttpContext.Features.Get<RouteDeadline>() is { } deadline)
-                {
-                    headers.TryAddWithoutValidation(guard.BudgetHeader, deadline.TimeLeft(guard.TimeProvider));
-                }
-
-                return ValueTask.CompletedTask;
-            }));
         WithoutKeyRingWarmUp(services);
         // YARP's forwarder writes "Proxying to <address>" and the response's status at Information for every proxied
         // request (at a gateway's rate most of the log, with the destination's address) and every failure at Warning
@@ -51,6 +39,25 @@ internal static class ProxyExtensions
         services.TryAddSingleton(sp => new RouteGuardSettings(
             sp.GetRequiredService<Aggregation.AggregationCatalog>().Options.Deadline.Header, sp.GetRequiredService<TimeProvider>()));
         return services;
+    }
+
+    // The client's trace headers stop here (the gateway's own are written when sending) and the budget header
+    // carries the time left, not what the client sent.
+    private static ValueTask SetBudgetAndTraceHeadersAsync(RequestTransformContext context, RouteGuardSettings guard)
+    {
+        var headers = context.ProxyRequest.Headers;
+        foreach (var header in TracePropagation.Headers)
+        {
+            headers.Remove(header);
+        }
+
+        headers.Remove(guard.BudgetHeader);
+        if (context.HttpContext.Features.Get<RouteDeadline>() is { } deadline)
+        {
+            headers.TryAddWithoutValidation(guard.BudgetHeader, deadline.TimeLeft(guard.TimeProvider));
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>

@@ -11,14 +11,11 @@ namespace Gateway.Shutdown;
 /// </summary>
 internal sealed class ShutdownDrainMiddleware(RequestDelegate next, ShutdownDrain drain)
 {
-    public async Task InvokeAsync(HttpContext context)
-    {
-        if (!GatewayTraffic.Is(context))
-        {
-            await next(context).ConfigureAwait(false);
-            return;
-        }
+    public Task InvokeAsync(HttpContext context) => GatewayTraffic.Is(context) ? CountedAsync(context) : next(context);
 
+    // One state machine per request for both kinds of traffic (a route's used to take a second one).
+    private async Task CountedAsync(HttpContext context)
+    {
         drain.Enter();
         try
         {
@@ -28,43 +25,38 @@ internal sealed class ShutdownDrainMiddleware(RequestDelegate next, ShutdownDrai
                 return;
             }
 
-            await ProxyAsync(context).ConfigureAwait(false);
+            var clientAborted = context.RequestAborted;
+            using var cut = CancellationTokenSource.CreateLinkedTokenSource(clientAborted, drain.Expired);
+            context.RequestAborted = cut.Token;
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (CutByDrain(context, clientAborted))
+            {
+                // Answered below.
+            }
+            finally
+            {
+                context.RequestAborted = clientAborted;
+            }
+
+            if (CutByDrain(context, clientAborted))
+            {
+                // YARP took the cancellation for the client leaving and set a status of its own, with no body.
+                context.Features.Set<Yarp.ReverseProxy.Forwarder.IForwarderErrorFeature>(null);
+                context.Response.Clear();
+                context.Response.Headers.RetryAfter = "1";
+                await Results.Problem(
+                    statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "Shutting down",
+                    detail: $"cancelled: the gateway is shutting down and the request did not finish within Gateway:Shutdown:DrainTimeout ({(long)drain.DrainTimeout.TotalMilliseconds} ms)")
+                    .ExecuteAsync(context).ConfigureAwait(false);
+            }
         }
         finally
         {
             drain.Exit();
-        }
-    }
-
-    private async Task ProxyAsync(HttpContext context)
-    {
-        var clientAborted = context.RequestAborted;
-        using var cut = CancellationTokenSource.CreateLinkedTokenSource(clientAborted, drain.Expired);
-        context.RequestAborted = cut.Token;
-        try
-        {
-            await next(context).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (CutByDrain(context, clientAborted))
-        {
-            // Answered below.
-        }
-        finally
-        {
-            context.RequestAborted = clientAborted;
-        }
-
-        if (CutByDrain(context, clientAborted))
-        {
-            // YARP took the cancellation for the client leaving and set a status of its own, with no body.
-            context.Features.Set<Yarp.ReverseProxy.Forwarder.IForwarderErrorFeature>(null);
-            context.Response.Clear();
-            context.Response.Headers.RetryAfter = "1";
-            await Results.Problem(
-                statusCode: StatusCodes.Status503ServiceUnavailable,
-                title: "Shutting down",
-                detail: $"cancelled: the gateway is shutting down and the request did not finish within Gateway:Shutdown:DrainTimeout ({(long)drain.DrainTimeout.TotalMilliseconds} ms)")
-                .ExecuteAsync(context).ConfigureAwait(false);
         }
     }
 
