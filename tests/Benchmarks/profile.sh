@@ -15,6 +15,8 @@
 # The table attributes each sample to the stage that owns the function it was taken in (its self time: a memmove
 # in the JSON writer counts as "runtime native", not as the envelope), by namespace, and gives each stage's share and
 # its microseconds of CPU per request (the gateway's CPU over the run, from /proc/PID/stat, divided by wrk's count).
+# PROFILE_ALLOCATIONS=1 measures instead the bytes allocated per request (dotnet-counters, no perf): exact where CPU is
+# noisy, so the figure to compare a change by.
 # PROFILE_KEEP=1 keeps perf.data and the folded report in the temp dir (printed), for a flame graph.
 # Needs perf (Debian: linux-perf) and wrk; installs them with apt-get when missing and run as root.
 set -euo pipefail
@@ -28,8 +30,9 @@ WARMUP=${PROFILE_WARMUP:-20}
 log() { printf '[profile] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
+ALLOCATIONS=${PROFILE_ALLOCATIONS:-0}
 missing=()
-command -v perf >/dev/null 2>&1 || missing+=(linux-perf)
+[[ $ALLOCATIONS == 1 ]] || command -v perf >/dev/null 2>&1 || missing+=(linux-perf)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if ((${#missing[@]})); then
     [[ $(id -u) == 0 ]] || die "missing: ${missing[*]} (install them, or run as root)"
@@ -107,6 +110,25 @@ wait_ok "$url"
 
 log "warm-up ${WARMUP}s ($CONFIG)"
 wrk -t1 -c64 -d"${WARMUP}s" "${header[@]}" "$url" >/dev/null
+
+if [[ $ALLOCATIONS == 1 ]]; then
+    # Bytes the GC handed out per request: the runtime's own counter, summed over the measured run (what the
+    # process allocates while idle, some 30 KB/s, is in it too). Exact, unlike CPU on a shared machine: a
+    # change's allocations can be compared across runs and machines.
+    counters=$(command -v dotnet-counters || echo "$HOME/.dotnet/tools/dotnet-counters")
+    [[ -x $counters ]] || die "dotnet-counters is missing: dotnet tool install -g dotnet-counters"
+    "$counters" collect -p "$GW_PID" --counters 'System.Runtime[dotnet.gc.heap.total_allocated]' --refresh-interval 1 \
+        --duration "00:00:00:$((SECONDS_RECORDED + 6))" --format csv -o "$WORK/allocations.csv" >"$WORK/counters.log" 2>&1 &
+    counters_pid=$!
+    sleep 4
+    wrk -t1 -c64 -d"${SECONDS_RECORDED}s" "${header[@]}" "$url" >"$WORK/wrk.txt"
+    wait "$counters_pid" || { cat "$WORK/counters.log" >&2; die "dotnet-counters failed"; }
+    requests=$(awk '/requests in/ { print $1; exit }' "$WORK/wrk.txt")
+    echo
+    echo "== bytes allocated per ${PROFILE_PATH:-/agg/fast} request ($CONFIG; wrk -t1 -c64, $requests requests) =="
+    awk -F, -v n="$requests" 'NR > 1 { sum += $NF } END { printf "  %.0f B per request\n", sum / n }' "$WORK/allocations.csv"
+    exit 0
+fi
 
 log "recording ${SECONDS_RECORDED}s"
 before=$(cpu_ticks "$GW_PID")
