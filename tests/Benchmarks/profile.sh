@@ -153,7 +153,7 @@ echo "== where the CPU of one ${PROFILE_PATH:-/agg/fast} request goes ($CONFIG; 
 awk -v us="$us_per_request" '
     function stage(dso, sym) {
         if (dso ~ /kernel/ || sym ~ /^\[k\]/) return "kernel (sockets, scheduling)"
-        if (sym ~ /Polly|BreakerStep|RetryBudget|DownstreamResilience|DownstreamService::SendThrough/) return "Polly (retry, breaker)"
+        if (sym ~ /Polly|BreakerStep|RetryBudget|DownstreamResilience|DownstreamInvoker::(Enter|Exit)Pipeline/) return "Polly (retry, breaker)"
         if (sym ~ /OpenTelemetry|System\.Diagnostics\.Activity|System\.Diagnostics\.Metrics|Gateway\.Telemetry|SourceActivities|AttemptActivities|Google\.Protobuf|Prometheus/) return "telemetry"
         if (sym ~ /Gateway\.Limits|RateLimiting|RateLimiter/) return "inbound limits"
         if (sym ~ /Gateway\.Logging|Microsoft\.Extensions\.Logging|RequestId/) return "request id, logging"
