@@ -83,8 +83,7 @@ internal sealed class BreakerStep(ResiliencePipeline<DownstreamResponse> breaker
             ResiliencePipeline<DownstreamResponse> breaker, Func<ResilienceContext, TState, ValueTask<Outcome<DownstreamResponse>>> callback, TState state)
         {
             _shutdown = call.Shutdown.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _timeout);
-            var context = ResilienceContextPool.Shared.Get(_timeout.Token);
-            context.Properties.Set(DownstreamResilience.CallKey, call);
+            var context = DownstreamResilience.RentContext(call, _timeout.Token);
             try
             {
                 return await breaker.ExecuteOutcomeAsync(

@@ -116,9 +116,7 @@ internal sealed partial class DownstreamInvoker(DownstreamClient client, TimePro
     private static ResilienceContext EnterPipeline(DownstreamResilience resilience, DownstreamCall call, CancellationToken cancellationToken)
     {
         resilience.RetryBudget?.EnterCall();
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(DownstreamResilience.CallKey, call);
-        return context;
+        return DownstreamResilience.RentContext(call, cancellationToken);
     }
 
     private static void ExitPipeline(DownstreamResilience resilience, ResilienceContext context, DownstreamCall call)

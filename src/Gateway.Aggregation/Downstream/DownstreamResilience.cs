@@ -21,6 +21,14 @@ internal sealed class DownstreamResilience
 
     public static readonly DownstreamResilience None = new(null, null, null, null, null, null);
 
+    /// <summary>A pooled context carrying <paramref name="call"/> for the strategies (return it to <see cref="ResilienceContextPool.Shared"/>).</summary>
+    public static ResilienceContext RentContext(DownstreamCall call, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(CallKey, call);
+        return context;
+    }
+
     private DownstreamResilience(ResiliencePipeline<DownstreamResponse>? pipeline, ResiliencePipeline<DownstreamResponse>? breaker, RetryBudget? retryBudget, TimeSpan? breakDuration, TimeSpan? attemptTimeout, CircuitBreakerStateProvider? breakerState)
     {
         BreakerState = breakerState;
