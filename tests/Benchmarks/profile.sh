@@ -6,6 +6,7 @@
 #     bash tests/Benchmarks/profile.sh                 # the production scenario's gateway (every feature on)
 #     PROFILE_CONFIG=fast bash tests/Benchmarks/profile.sh   # the benchmark's plain gateway (features off)
 #     PROFILE_CONFIG=fast PROFILE_PATH=/proxy/delay/0 bash tests/Benchmarks/profile.sh   # a pass-through request
+#     PROFILE_CONFIG=plainyarp bash tests/Benchmarks/profile.sh   # the same request through plain YARP, to compare with
 #
 # It builds the gateway and the benchmark downstream in Release, starts both on free 127.0.0.1 ports (the gateway with
 # DOTNET_PerfMapEnabled=1, so that perf can name JIT-compiled methods; for `production` also with OTLP to the
@@ -25,7 +26,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 CONFIG=${PROFILE_CONFIG:-production}
 SECONDS_RECORDED=${PROFILE_SECONDS:-15}
 WARMUP=${PROFILE_WARMUP:-20}
-[[ $CONFIG == production || $CONFIG == fast ]] || { echo "PROFILE_CONFIG must be production or fast (got '$CONFIG')" >&2; exit 2; }
+[[ $CONFIG == production || $CONFIG == fast || $CONFIG == plainyarp ]] ||
+    { echo "PROFILE_CONFIG must be production, fast or plainyarp (got '$CONFIG')" >&2; exit 2; }
+# Plain YARP (tests/Benchmarks/PlainYarp) has only the pass-through route: the benchmark's comparison for it.
+[[ $CONFIG == plainyarp ]] && PROFILE_PATH=${PROFILE_PATH:-/proxy/delay/0}
 
 log() { printf '[profile] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -76,7 +80,7 @@ cpu_ticks() {
 }
 
 log "building (Release)"
-for project in src/Gateway tests/Benchmarks/Downstream; do
+for project in src/Gateway tests/Benchmarks/Downstream tests/Benchmarks/PlainYarp; do
     dotnet build "$project" -c Release --nologo >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; die "build of $project failed"; }
 done
 
@@ -102,7 +106,9 @@ if [[ $CONFIG == production ]]; then
 else
     sed "s|__DOWNSTREAM__|$downstream|g; s|__DOWNSTREAM_H2C__|http://127.0.0.1:$DS_H2C_PORT|g" tests/Benchmarks/gateway.bench.json >"$config"
 fi
-env "${env[@]}" dotnet src/Gateway/bin/Release/net10.0/Gateway.dll --urls "http://127.0.0.1:$GW_PORT" --config "$config" >"$WORK/gateway.log" 2>&1 &
+server=src/Gateway/bin/Release/net10.0/Gateway.dll
+[[ $CONFIG == plainyarp ]] && server=tests/Benchmarks/PlainYarp/bin/Release/net10.0/Gateway.Benchmarks.PlainYarp.dll
+env "${env[@]}" dotnet "$server" --urls "http://127.0.0.1:$GW_PORT" --config "$config" >"$WORK/gateway.log" 2>&1 &
 GW_PID=$!
 PIDS+=("$GW_PID")
 url="http://127.0.0.1:$GW_PORT${PROFILE_PATH:-/agg/fast}"

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Logging;
@@ -35,6 +36,22 @@ internal static class RequestId
         },
     };
 
-    /// <summary>A new id: a version 7 UUID (time-ordered, 74 random bits) in 32 hex digits.</summary>
-    public static string Generate(TimeProvider timeProvider) => Guid.CreateVersion7(timeProvider.GetUtcNow()).ToString("N");
+    /// <summary>
+    /// A new id: a version 7 UUID (RFC 9562: 48 bits of Unix milliseconds, the version, 12 random bits, the variant,
+    /// 62 random bits) in 32 hex digits. The random bits come from <see cref="Random.Shared"/>, not from
+    /// <see cref="Guid.CreateVersion7(DateTimeOffset)"/>'s operating-system generator, which is a <c>read</c> system
+    /// call per id on Linux (0.9 µs of a pass-through request's 79 in the profile). An id has to be unique, not
+    /// secret: it is echoed to the client and written to every log line.
+    /// </summary>
+    public static string Generate(TimeProvider timeProvider)
+    {
+        var milliseconds = (ulong)timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var high = (milliseconds << 16) | 0x7000UL | (uint)Random.Shared.Next(0x1000);
+        var low = ((ulong)Random.Shared.NextInt64() & 0x3FFF_FFFF_FFFF_FFFFUL) | 0x8000_0000_0000_0000UL;
+        return string.Create(32, (high, low), static (span, halves) =>
+        {
+            halves.high.TryFormat(span, out _, "x16", CultureInfo.InvariantCulture);
+            halves.low.TryFormat(span[16..], out _, "x16", CultureInfo.InvariantCulture);
+        });
+    }
 }

@@ -11,7 +11,8 @@ internal sealed class RequestIdMiddleware(RequestDelegate next, TimeProvider tim
     private static readonly Func<object, Task> Echo = static state =>
     {
         var context = (HttpContext)state;
-        context.Response.Headers[RequestId.Header] = context.Request.Headers[RequestId.Header];
+        // The settled id is the trace identifier too: one field read, not a lookup among the request's headers.
+        context.Response.Headers[RequestId.Header] = context.TraceIdentifier;
         return Task.CompletedTask;
     };
 

@@ -61,4 +61,27 @@ public sealed class RequestIdTests
         // A version 7 UUID carries the time it was made: the first 48 bits are Unix milliseconds.
         Assert.Equal(time.GetUtcNow().ToUnixTimeMilliseconds(), Convert.ToInt64(second[..12], 16));
     }
+
+    [Fact]
+    public void Generate_ManyIds_AreVersion7UuidsWithTheirRandomBitsSet()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 4, 12, 0, 0, TimeSpan.Zero));
+
+        var ids = Enumerable.Range(0, 2_000).Select(_ => RequestId.Generate(time)).ToList();
+
+        // All made in the same millisecond: only the random bits tell them apart.
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        foreach (var id in ids)
+        {
+            var uuid = Guid.ParseExact(id, "N");
+            Assert.Equal(7, uuid.Version);
+            Assert.Equal(0b10, uuid.Variant >> 2);   // RFC 9562's variant: the top two bits 10
+        }
+
+        // Every random bit varies across the ids (rand_a: digits 13-15; rand_b: 62 bits from digit 17 on).
+        var randA = ids.Select(id => Convert.ToUInt64(id[13..16], 16)).Aggregate(0UL, (seen, bits) => seen | bits);
+        var randB = ids.Select(id => Convert.ToUInt64(id[16..], 16) & 0x3FFF_FFFF_FFFF_FFFFUL).Aggregate(0UL, (seen, bits) => seen | bits);
+        Assert.Equal(0xFFFUL, randA);
+        Assert.Equal(0x3FFF_FFFF_FFFF_FFFFUL, randB);
+    }
 }
