@@ -808,34 +808,20 @@ warm_up_all() {
 # So each warm-up goes on, 5 s at a time, while the ".NET Tiered Com" thread took more than 1 % of a core over
 # the last run, at most BENCH_WARMUP_SETTLE seconds; the log says how long it took.
 settle_jit() {
-    local name=$1 path=$2 pid=${PID[$1]} waited=0 before after
+    local name=$1 path=$2 pid=${PID[$1]} waited=0 before after state="still busy"
     while ((waited < WARMUP_SETTLE)); do
         before=$(jit_ticks "$pid")
         run_wrk "$WORK/warmup-settle-$name-${path//\//_}.txt" 64 5 "http://127.0.0.1:${PORT[$name]}$path"
         after=$(jit_ticks "$pid")
         waited=$((waited + 5))
-        # 1 % of a core over 5 s, in clock ticks; a new tiering thread (the old one exits when idle) counts from 0.
-        if ((after >= before && after - before <= 5 * $(getconf CLK_TCK) / 100)); then
+        if jit_quiet "$before" "$after" 5; then
+            state=settled
             break
         fi
     done
-    log "$name: JIT settled on $path after ${waited}s more"
+    log "$name: JIT $state on $path after ${waited}s more"
 }
 
-# CPU ticks of a process's tiered-compilation thread (0 when it has none right now).
-jit_ticks() {
-    local task stat rest
-    for task in /proc/"$1"/task/*; do
-        [[ $(cat "$task/comm" 2>/dev/null) == ".NET Tiered Com"* ]] || continue
-        stat=$(cat "$task/stat" 2>/dev/null) || continue
-        rest=${stat##*) }
-        local -a f
-        read -r -a f <<<"$rest"
-        echo $((f[11] + f[12]))
-        return 0
-    done
-    echo 0
-}
 
 # ---------------------------------------------------------------------------------------------
 # Measurement
@@ -854,15 +840,14 @@ sample_idle_load() {
     log "machine CPU busy before start: ${IDLE_LOAD}%"
 }
 
-# CPU time (utime + stime) of a process, in clock ticks. The command name (field 2) may hold
-# spaces, so fields are counted after its closing parenthesis: utime/stime are fields 14/15.
+# shellcheck source=proc.sh
+source tests/Benchmarks/proc.sh
+
+# CPU time (utime + stime) of a process, in clock ticks.
 cpu_ticks() {
-    local stat rest
+    local stat
     stat=$(cat "/proc/$1/stat" 2>/dev/null) || die "process $1 is gone"
-    rest=${stat##*) }
-    local -a f
-    read -r -a f <<<"$rest"
-    echo $((f[11] + f[12]))
+    stat_ticks "$stat"
 }
 
 # Busy, total and interrupt jiffies of the whole machine (first line of /proc/stat: user nice
