@@ -17,7 +17,12 @@ internal sealed partial class FanOutExecutor
         private readonly SourceResult?[] _results;
         private readonly int[] _pendingInputs;
         private readonly bool[] _started;
-        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Its continuation (the rest of the request: the envelope, the answer) runs on the thread of the last source to
+        // settle, as after Task.WhenAll. Run asynchronously, it was one more thread-pool work item per request and a
+        // worker woken for it (2.3 work items per aggregate request against the hand-written endpoint's 1.25). When
+        // that source settles inside a cancellation (deadline, fail-fast, the client, shutdown), the request goes on
+        // inside Cancel's callbacks; what it disposes there (the run's token source, its registrations) allows it.
+        private readonly TaskCompletionSource _done = new();
         private readonly Lock _lock = new();
         private int _running;
         private int _remaining;

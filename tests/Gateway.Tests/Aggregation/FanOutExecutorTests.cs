@@ -55,6 +55,43 @@ public sealed class FanOutExecutorTests
     }
 
     [Fact]
+    public async Task Execute_LastSourceAnswers_TheRunEndsOnItsThreadWithoutAHop()
+    {
+        var arrived = 0;
+        var allArrived = Signal();
+        // One answer each, as from their own sockets; continuations inline: what an answer sets off runs inside SetResult.
+        var answers = new ConcurrentDictionary<string, TaskCompletionSource>();
+        using var harness = new FanOutHarness(
+            Aggregate(new JsonObject { ["a"] = Source("users", "/a"), ["b"] = Source("orders", "/b") }),
+            async (request, ct) =>
+            {
+                var answer = answers.GetOrAdd(request.RequestUri!.AbsolutePath, _ => new TaskCompletionSource());
+                if (Interlocked.Increment(ref arrived) == 2)
+                {
+                    allArrived.SetResult();
+                }
+
+                await answer.Task.ConfigureAwait(false);
+                return Json("{}");
+            });
+
+        var run = harness.RunAsync();
+        await allArrived.Task.Within();
+        // On a pool thread, where no synchronization context stops continuations from running inline.
+        var doneWhenTheLastAnswerReturned = await Task.Run(() =>
+        {
+            answers["/a"].SetResult();
+            var doneEarly = run.IsCompleted;
+            answers["/base/b"].SetResult();
+            return !doneEarly && run.IsCompleted;
+        });
+
+        // Done by the time the last answer's thread comes back: no work item queued for the rest of the request.
+        Assert.True(doneWhenTheLastAnswerReturned);
+        Assert.All(await run, r => Assert.Equal(SourceOutcome.Ok, r.Outcome));
+    }
+
+    [Fact]
     public async Task Execute_OptionalSourceTimesOut_FailsAtItsOwnTimeoutOthersSucceed()
     {
         var slowCalled = Signal();
