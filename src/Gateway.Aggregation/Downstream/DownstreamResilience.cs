@@ -289,6 +289,13 @@ internal sealed class DownstreamResilience
 
     private static bool ShouldRetry(RetryPredicateArguments<DownstreamResponse> args, RetryOptions retry, RetryBudget budget, TimeSpan minBudget)
     {
+        var transient = IsTransient(args.Outcome.Exception, args.Outcome.Result);
+        if (args.AttemptNumber == 0 && !transient)
+        {
+            // Nearly every call: a first attempt that needs no retry, decided without looking the call up.
+            return false;
+        }
+
         var call = args.Context.Properties.GetValue(CallKey, null!);
         if (args.AttemptNumber > 0)
         {
@@ -296,7 +303,7 @@ internal sealed class DownstreamResilience
             call?.ReleaseRetryPermit(budget);
         }
 
-        if (args.AttemptNumber >= retry.MaxRetryAttempts || !IsTransient(args.Outcome.Exception, args.Outcome.Result))
+        if (args.AttemptNumber >= retry.MaxRetryAttempts || !transient)
         {
             return false;
         }
