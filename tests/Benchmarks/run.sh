@@ -792,9 +792,16 @@ warm_up_all() {
     [[ -n ${SKIP[resilient]:-} ]] || warmups+=(gateway:/agg/fast_resilient)
     warmups+=(gateway:/agg/cached baseline:/agg/fast baseline:/agg/cached plain_yarp:/proxy/delay/0
         gateway_nginx:/agg/fast baseline_nginx:/agg/fast gateway_telemetry:/agg/fast gateway_traces_default:/agg/fast gateway_metrics:/agg/fast gateway_production:/agg/fast)
-    local warmup
+    # Only the servers a selected scenario measures: with BENCH_SCENARIOS=production two are warmed up, not twelve.
+    local -A measured=()
+    local scenario warmup
+    for scenario in "${SCENARIOS[@]}"; do
+        measured[${LEFT_SERVER[$scenario]}]=1
+        [[ -z ${RIGHT_SERVER[$scenario]:-} ]] || measured[${RIGHT_SERVER[$scenario]}]=1
+    done
     for warmup in "${warmups[@]}"; do
         name=${warmup%%:*} path=${warmup#*:}
+        [[ -n ${measured[$name]:-} || " ${BENCH_SCENARIOS:-} " == *" overload "* ]] || continue
         log "$name: initial warm-up ${WARMUP_INITIAL}s on $path"
         run_wrk "$WORK/warmup-initial-$name-${path//\//_}.txt" 64 "$WARMUP_INITIAL" "http://127.0.0.1:${PORT[$name]}$path"
         settle_jit "$name" "$path"
