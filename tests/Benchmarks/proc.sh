@@ -27,3 +27,23 @@ jit_quiet() {
     local before=$1 after=$2 seconds=$3
     ((after >= before && after - before <= seconds * $(getconf CLK_TCK) / 100))
 }
+
+# Runs the load command (one run of 5 s) again and again until the JIT of the .NET process PID goes quiet, at most
+# MAX seconds; sets JIT_STATE ("settled", "still busy" or, with MAX 0, "not waited for") and JIT_WAITED (seconds). In the caller's shell, not a
+# subshell, so that the command may track its own processes.
+jit_settle() {
+    local pid=$1 max=$2 before after
+    shift 2
+    JIT_STATE="still busy" JIT_WAITED=0
+    ((max > 0)) || JIT_STATE="not waited for"
+    while ((JIT_WAITED < max)); do
+        before=$(jit_ticks "$pid")
+        "$@"
+        after=$(jit_ticks "$pid")
+        JIT_WAITED=$((JIT_WAITED + 5))
+        if jit_quiet "$before" "$after" 5; then
+            JIT_STATE=settled
+            return 0
+        fi
+    done
+}

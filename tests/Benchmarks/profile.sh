@@ -114,18 +114,9 @@ log "warm-up ${WARMUP}s ($CONFIG)"
 wrk -t1 -c64 -d"${WARMUP}s" "${header[@]}" "$url" >/dev/null
 # Then on, 5 s at a time (at most PROFILE_WARMUP_SETTLE, 45 s), while the tiering JIT thread takes more than 1 % of a
 # core: profiled before it settles, the JIT is several microseconds of every request (run.sh does the same).
-waited=0 jit_state="still busy"
-while ((waited < ${PROFILE_WARMUP_SETTLE:-45})); do
-    jit_before=$(jit_ticks "$GW_PID")
-    wrk -t1 -c64 -d5s "${header[@]}" "$url" >/dev/null
-    jit_after=$(jit_ticks "$GW_PID")
-    waited=$((waited + 5))
-    if jit_quiet "$jit_before" "$jit_after" 5; then
-        jit_state=settled
-        break
-    fi
-done
-log "JIT $jit_state after ${waited}s more"
+settle_load() { wrk -t1 -c64 -d5s "${header[@]}" "$url" >/dev/null; }
+jit_settle "$GW_PID" "${PROFILE_WARMUP_SETTLE:-45}" settle_load
+log "JIT $JIT_STATE after ${JIT_WAITED}s more"
 
 if [[ $ALLOCATIONS == 1 ]]; then
     # Bytes the GC handed out per request: the runtime's own counter, summed over the measured run (what the

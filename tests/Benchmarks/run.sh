@@ -815,18 +815,8 @@ warm_up_all() {
 # So each warm-up goes on, 5 s at a time, while the ".NET Tiered Com" thread took more than 1 % of a core over
 # the last run, at most BENCH_WARMUP_SETTLE seconds; the log says how long it took.
 settle_jit() {
-    local name=$1 path=$2 pid=${PID[$1]} waited=0 before after state="still busy"
-    while ((waited < WARMUP_SETTLE)); do
-        before=$(jit_ticks "$pid")
-        run_wrk "$WORK/warmup-settle-$name-${path//\//_}.txt" 64 5 "http://127.0.0.1:${PORT[$name]}$path"
-        after=$(jit_ticks "$pid")
-        waited=$((waited + 5))
-        if jit_quiet "$before" "$after" 5; then
-            state=settled
-            break
-        fi
-    done
-    log "$name: JIT $state on $path after ${waited}s more"
+    jit_settle "${PID[$1]}" "$WARMUP_SETTLE" run_wrk "$WORK/warmup-settle-$1-${2//\//_}.txt" 64 5 "http://127.0.0.1:${PORT[$1]}$2"
+    log "$1: JIT $JIT_STATE on $2 after ${JIT_WAITED}s more"
 }
 
 
